@@ -1,0 +1,3 @@
+#include "jobleader/error.h"
+
+G_DEFINE_QUARK (jl-error-quark, jl_error)
