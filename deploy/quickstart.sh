@@ -38,7 +38,6 @@ kylin.server.mode=job
 kylin.server.host-address=localhost:707$id
 kylin.metadata.url=$RUN_DIR/metastore
 kylin.env.zookeeper-connect-string=$(cat "$RUN_DIR/zk/connect-string")
-kylin.jobleader.zookeeper.session-timeout-ms=6000
 kylin.jobleader.event-log=$folder/events.jsonl
 CONF
 }
@@ -58,9 +57,20 @@ stop_nodes() {
     done
 }
 
+check_nodes_running() {
+    local folder
+    for folder in "$RUN_DIR"/node-*; do
+        if [[ -z $(running_pid "$folder/jobleaderd.pid" "$folder/kylin.properties") ]]; then
+            show_log_tail "$folder/jobleaderd.log" 20
+            die "jobleaderd $(basename "$folder") exited; its log is above"
+        fi
+    done
+}
+
 wait_for_leader() {
     local config=$RUN_DIR/node-1/kylin.properties
     for _ in $(seq 1 150); do
+        check_nodes_running
         if "$BUILD_DIR/jobleader" --config "$config" status >/dev/null 2>&1; then
             return 0
         fi
@@ -80,7 +90,9 @@ start_all() {
     "$DEPLOY_DIR/install-deps.sh" --skip-hbase
     build
     stop_all
-    rm -rf "$RUN_DIR/zk"
+    # ZooKeeper keeps its data across runs: its czxids are the fencing
+    # epochs, and a fresh ensemble would restart them below the epoch the
+    # metastore already holds.
     mkdir -p "$RUN_DIR"
     "$DEPLOY_DIR/zk.sh" start "$RUN_DIR/zk" >/dev/null
 
@@ -90,9 +102,9 @@ start_all() {
     done
 
     if ! wait_for_leader; then
-        log "no consistent leader within 30 s; node logs are in $RUN_DIR/node-*/jobleaderd.log"
+        die "no consistent leader within 30 s; node logs are in $RUN_DIR/node-*/jobleaderd.log"
     fi
-    "$BUILD_DIR/jobleader" --config "$RUN_DIR/node-1/kylin.properties" status || true
+    "$BUILD_DIR/jobleader" --config "$RUN_DIR/node-1/kylin.properties" status
     log "running; stop with: deploy/quickstart.sh stop"
 }
 
