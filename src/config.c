@@ -991,9 +991,18 @@ load_properties (const char *path, GError **error)
   g_autofree char *override_path = g_build_filename (folder,
                                                      OVERRIDE_FILE_NAME, NULL);
   g_autoptr (GError) override_error = NULL;
+  g_autoptr (GError) load_error = NULL;
 
-  if (!jl_properties_load_file (props, path, error))
-    return NULL;
+  if (!jl_properties_load_file (props, path, &load_error))
+    {
+      if (load_error->code == JL_ERROR_INVALID)
+        g_propagate_error (error, g_steal_pointer (&load_error));
+      else
+        g_set_error (error, JL_ERROR, load_error->code,
+                     "cannot read the configuration: %s; pass --config FILE "
+                     "or set KYLIN_CONF", load_error->message);
+      return NULL;
+    }
 
   if (!jl_properties_load_file (props, override_path, &override_error)
       && !g_error_matches (override_error, JL_ERROR, JL_ERROR_NOT_FOUND))

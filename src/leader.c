@@ -1,9 +1,9 @@
 /* Leadership state machine of jobleaderd.
  *
- * A node acts as leader only while the election says LEADING, the leading
- * deadline has not passed, and its lease is written under its own epoch.
- * The store runs on a worker thread, one request at a time; results from an
- * earlier term are dropped. */
+ * A node acts as leader only while the election reports LEADING, the
+ * leading deadline has not passed, and its lease is written under its own
+ * epoch. The store runs on a worker thread, one request at a time, and
+ * results that arrive after a change of term are dropped. */
 #include "leader.h"
 
 #include <gio/gio.h>
@@ -109,9 +109,9 @@ leader_cancel_store_timer (JlLeader *self)
   g_clear_handle_id (&self->store_timer_id, g_source_remove);
 }
 
-/* Stops acting as leader. @acted_until_us is the monotonic time up to which
- * this node may have acted: the leading deadline when the process was
- * paused past it, else now. */
+/* Stops acting as leader. The stepped-down record carries the monotonic
+ * time up to which this node may have acted: the leading deadline when the
+ * process was paused past it, else now. */
 static void
 leader_step_down (JlLeader *self, const char *reason)
 {
@@ -339,8 +339,8 @@ static void
 leader_handle_rejected (JlLeader *self)
 {
   /* NOTE: a ZooKeeper ensemble whose data was wiped restarts czxids from
-   * zero, and every leader is then rejected here until an operator
-   * removes the lease row; the lease-rejected warning names both epochs. */
+   * zero. Every leader is then rejected here until an operator removes the
+   * lease row, and the lease-rejected warning names both epochs. */
   leader_step_down (self, "fenced");
   jl_election_rejoin (self->election, "fenced");
 }

@@ -775,6 +775,8 @@ test_config_missing_file (void)
 
   CU_ASSERT_PTR_NULL (config);
   CU_ASSERT_TRUE (g_error_matches (error, JL_ERROR, JL_ERROR_NOT_FOUND));
+  CU_ASSERT_PTR_NOT_NULL (strstr (error->message, path));
+  CU_ASSERT_PTR_NOT_NULL (strstr (error->message, "--config"));
 }
 
 static void
