@@ -10,6 +10,7 @@ import time
 import pytest
 
 from harness import leader_of, program, status, wait_for
+from zk_proxy import LossyZooKeeperProxy
 
 ELECTION_TIMEOUT = 30.0
 
@@ -204,3 +205,24 @@ def test_local_metastore_elects_one_leader(local_cluster):
 
     assert second["leader"]["epoch"] > document["leader"]["epoch"]
     assert second["lease"]["holder"] == second["leader"]["holder"]
+
+
+def test_lost_create_reply_leaves_one_node(local_cluster, zookeeper):
+    leader = local_cluster.add()
+    wait_for_leader(local_cluster)
+    server_port = int(zookeeper.connect_string.rsplit(":", 1)[1])
+    proxy = LossyZooKeeperProxy(server_port)
+    proxy.arm()
+    try:
+        node = local_cluster.add(zk_connect=f"127.0.0.1:{proxy.port}")
+        wait_for(lambda: "event=standby" in node.log(), 15,
+                 message="the second node on standby")
+    finally:
+        proxy.close()
+
+    _, document, _ = status(leader.config_path)
+    holders = [c["holder"] for c in document["candidates"]]
+    assert proxy.dropped_replies == 1
+    assert "event=create-unconfirmed" in node.log()
+    assert "adopted=true" in node.log()
+    assert holders == [leader.host_address, node.host_address]
