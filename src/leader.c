@@ -48,7 +48,8 @@ struct _JlLeader {
 
   guint retry_attempt;
   guint store_timer_id;
-  char *last_store_error;
+  GHashTable *store_errors; /* store error messages logged since the last
+                               successful write */
 };
 
 static void leader_write_lease (JlLeader *self, StoreRequestKind kind);
@@ -309,11 +310,11 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
 {
   gboolean was_acting = self->role == ROLE_ACTING;
 
-  if (self->last_store_error != NULL)
+  if (g_hash_table_size (self->store_errors) > 0)
     {
       g_message ("event=store-recovered epoch=%" G_GINT64_FORMAT,
                  request->lease->epoch);
-      g_clear_pointer (&self->last_store_error, g_free);
+      g_hash_table_remove_all (self->store_errors);
     }
 
   self->retry_attempt = 0;
@@ -350,12 +351,14 @@ leader_handle_store_error (JlLeader *self, const GError *error)
 {
   guint delay_ms = leader_backoff_ms (self);
 
-  if (g_strcmp0 (self->last_store_error, error->message) != 0)
+  /* Each distinct error is logged once until a write succeeds. Comparing
+   * with the previous error only would log every retry of a gateway that
+   * alternates between two failures. */
+  if (!g_hash_table_contains (self->store_errors, error->message))
     {
       g_warning ("event=%s error='%s' retry_ms=%u", JL_EVENT_STORE_ERROR,
                  error->message, delay_ms);
-      g_free (self->last_store_error);
-      self->last_store_error = g_strdup (error->message);
+      g_hash_table_add (self->store_errors, g_strdup (error->message));
     }
 
   leader_schedule_store (self, delay_ms);
@@ -377,8 +380,17 @@ on_store_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_warning ("event=lease-rejected epoch=%" G_GINT64_FORMAT " error='%s'",
                request->lease->epoch, error->message);
 
-  if (self->shutting_down || request->term != self->term)
+  if (self->shutting_down)
     return;
+
+  /* A term that began while this request was pending skipped its first
+   * write, and nothing else would start it. */
+  if (request->term != self->term)
+    {
+      if (self->role == ROLE_ACQUIRING)
+        leader_write_lease (self, STORE_ACQUIRE);
+      return;
+    }
 
   if (ok)
     leader_handle_written (self, request);
@@ -407,6 +419,8 @@ jl_leader_new (const JlConfig *config, JlStore *store, JlEventLog *event_log)
   self->store = store;
   self->event_log = event_log;
   self->election = jl_election_new (&options, on_election_change, self);
+  self->store_errors = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                              g_free, NULL);
   self->ignore_deadline =
     g_strcmp0 (g_getenv ("JOBLEADER_DEBUG_IGNORE_DEADLINE"), "1") == 0;
   if (self->ignore_deadline)
@@ -479,7 +493,7 @@ jl_leader_free (JlLeader *self)
   jl_election_free (self->election);
   jl_store_free (self->store);
   jl_event_log_close (self->event_log);
-  g_free (self->last_store_error);
+  g_hash_table_unref (self->store_errors);
   g_free (self);
 }
 
