@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = SOURCE_ROOT / "deploy"
+ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
 
 def build_dir() -> Path:
@@ -76,9 +78,89 @@ class ZooKeeper:
                                str(self.folder)], check=True,
                               capture_output=True, text=True).stdout
 
+    def server_states(self) -> list[ZooKeeperServer]:
+        """Parse `zk.sh status`: one entry per configured server."""
+        servers = []
+        for line in self.status().splitlines():
+            server_id, address, mode, _ = line.split()
+            port = int(address.rsplit(":", 1)[1])
+            servers.append(ZooKeeperServer(int(server_id), port, mode))
+        return servers
+
     def stop(self):
         subprocess.run([str(DEPLOY / "zk.sh"), "stop", str(self.folder)],
                        check=False)
+
+
+@dataclass
+class ZooKeeperServer:
+    """One server of a deployment, as `zk.sh status` reports it."""
+
+    id: int
+    port: int
+    mode: str  # leader, follower, standalone, not-serving, no-response, down
+
+
+def zookeeper_port_of(pid: int, ports: list[int]) -> int | None:
+    """Return the port in ports that process pid has an established TCP
+    connection to, or None. Reads /proc, so it works only on Linux."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+
+    # Columns: sl local_address rem_address st ... inode (the 10th).
+    established = "01"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+        if (fields[9] in inodes and fields[3] == established
+                and remote_port in ports):
+            return remote_port
+    return None
+
+
+def zk_cli(connect: str, *command: str) -> subprocess.CompletedProcess:
+    """Run one command of Debian's zkCli.sh against connect; raise with its
+    output when it fails."""
+    result = subprocess.run([ZK_CLI, "-server", connect, *command],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"zkCli.sh {' '.join(command)} failed with exit "
+                           f"status {result.returncode}: "
+                           f"{result.stdout[-500:]}{result.stderr[-500:]}")
+    return result
+
+
+def zk_create_parents(connect: str, path: str):
+    """Create every component of path as a persistent node, keeping the
+    components that exist."""
+    prefix = ""
+    for part in path.strip("/").split("/"):
+        prefix += "/" + part
+        result = subprocess.run([ZK_CLI, "-server", connect, "create",
+                                 prefix], capture_output=True, text=True,
+                                timeout=60)
+        if result.returncode != 0 and "already exists" not in result.stdout:
+            raise RuntimeError(f"zkCli.sh create {prefix} failed: "
+                               f"{result.stdout[-500:]}")
+
+
+def free_port() -> int:
+    """Return a loopback TCP port that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def monotonic_us() -> int:
+    """CLOCK_MONOTONIC in microseconds, the clock of the event log's
+    mono_us on Linux."""
+    return time.monotonic_ns() // 1000
 
 
 class HBase:
@@ -96,9 +178,23 @@ class HBase:
     def thrift_servers(self) -> str:
         return (self.folder / "thrift-servers").read_text().strip()
 
+    @property
+    def thrift_port(self) -> int:
+        return int((self.folder / "thrift-port").read_text())
+
     def kill_thrift(self):
         subprocess.run([str(DEPLOY / "hbase.sh"), "kill-thrift",
                         str(self.folder)], check=True)
+
+    def signal_thrift(self, signum: int):
+        """Send signum to this deployment's gateway JVM, for example SIGSTOP
+        to make every request hang until SIGCONT."""
+        pid = int((self.folder / "thrift.pid").read_text())
+        marker = str((self.folder / "conf").resolve()).encode()
+        if marker not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            raise RuntimeError(f"pid {pid} in {self.folder}/thrift.pid is "
+                               f"not this deployment's gateway")
+        os.kill(pid, signum)
 
     def start_thrift(self):
         subprocess.run([str(DEPLOY / "hbase.sh"), "start-thrift",
@@ -132,12 +228,23 @@ class Node:
     """One jobleaderd process with its own kylin.properties and logs."""
 
     def __init__(self, folder: Path, name: str, settings: NodeSettings,
-                 env: dict | None = None):
+                 env: dict | None = None,
+                 command_prefix: list[str] | None = None,
+                 own_process_group: bool = False):
         self.folder = folder
         self.name = name
         self.host_address = f"{name}:7070"
         self.settings = settings
         self.env = env or {}
+        # Words placed before the jobleaderd command line, such as
+        # ["ip", "netns", "exec", NAME]. The prefix must exec jobleaderd in
+        # place, so that the child's pid stays the daemon's pid.
+        self.command_prefix = command_prefix or []
+        # With own_process_group the daemon runs in a process group of its
+        # own. The kernel sends SIGHUP and SIGCONT to a process group that
+        # becomes orphaned while a member is stopped, so without this a
+        # shell that exits beside the test can resume a SIGSTOPped node.
+        self.own_process_group = own_process_group
         self.process: subprocess.Popen | None = None
         self.folder.mkdir(parents=True, exist_ok=True)
         self.config_path = self.folder / "kylin.properties"
@@ -173,10 +280,11 @@ class Node:
         log = open(self.log_path, "ab")
         env = dict(os.environ, **self.env)
         self.process = subprocess.Popen(
-            [program("jobleaderd"), "--verbose", "--config",
-             str(self.config_path)],
+            [*self.command_prefix, program("jobleaderd"), "--verbose",
+             "--config", str(self.config_path)],
             stdout=log, stderr=subprocess.STDOUT, env=env,
-            stdin=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL,
+            process_group=0 if self.own_process_group else None)
         log.close()
         return self
 
@@ -238,3 +346,28 @@ def leader_of(config_path: Path) -> dict | None:
     if code == 0 and document and document["consistent"]:
         return document
     return None
+
+
+def wait_for_leader(cluster, exclude: str | None = None,
+                    timeout: float = 30.0) -> dict:
+    """Wait for a consistent leader whose holder is not exclude; return the
+    status document."""
+    def healthy_leader():
+        document = leader_of(cluster.config_path)
+        if document and document["leader"]["holder"] != exclude:
+            return document
+        return None
+
+    return wait_for(healthy_leader, timeout, message="a consistent leader")
+
+
+def acting_leaders(nodes) -> list[str]:
+    """Host addresses of the nodes whose event log ends in an open
+    leadership."""
+    holders = []
+    for node in nodes:
+        events = [e for e in node.events()
+                  if e["event"] in ("elected", "stepped-down")]
+        if events and events[-1]["event"] == "elected":
+            holders.append(node.host_address)
+    return holders
