@@ -54,6 +54,7 @@ struct _JlElection {
   guint generation;
   gint64 session_id;
   guint negotiated_timeout_ms;
+  guint margin_ms;     /* the safety margin in force for this session */
   gboolean connected;
   gboolean closed;
 
@@ -69,10 +70,11 @@ struct _JlElection {
   gint64 deadline_us;
   GSource *deadline_source;
   guint confirm_source_id;
+  guint rejoin_source_id;
 };
 
 static void election_list_children (JlElection *self);
-static void election_connect (JlElection *self);
+static int election_connect (JlElection *self);
 
 /* ---- Hand-off from the ZooKeeper thread ---- */
 
@@ -231,6 +233,7 @@ election_stop_timers (JlElection *self)
     g_source_set_ready_time (self->deadline_source, -1);
 
   g_clear_handle_id (&self->confirm_source_id, g_source_remove);
+  g_clear_handle_id (&self->rejoin_source_id, g_source_remove);
 }
 
 static gboolean
@@ -254,7 +257,7 @@ static void
 election_extend_deadline (JlElection *self, gint64 sent_us)
 {
   gint64 timeout_us = (gint64) self->negotiated_timeout_ms * 1000;
-  gint64 margin_us = (gint64) self->options.safety_margin_ms * 1000;
+  gint64 margin_us = (gint64) self->margin_ms * 1000;
   gint64 deadline_us = sent_us + timeout_us - margin_us;
 
   if (deadline_us <= self->deadline_us)
@@ -270,7 +273,11 @@ election_confirm (JlElection *self)
   g_autofree char *path = g_strconcat (self->election_path, "/", self->node,
                                        NULL);
   ZkEvent *event = zk_event_new (self, ZK_OWN_STAT, path);
-  int rc = zoo_aexists (self->zh, path, 0, on_stat_done, event);
+
+  /* The watch reports a deletion of our node at once, instead of at the
+   * next confirmation. */
+  int rc = zoo_awexists (self->zh, path, on_path_watch, self, on_stat_done,
+                         event);
 
   zk_request_check (rc, event);
 }
@@ -410,10 +417,16 @@ election_become_leader (JlElection *self, gint64 sent_us)
 
   g_clear_pointer (&self->predecessor, g_free);
   election_extend_deadline (self, sent_us);
+  if (self->confirm_source_id == 0)
+    election_confirm (self); /* sets the watch on our node at once */
   election_start_confirming (self);
   if (g_get_monotonic_time () < self->deadline_us)
     election_set_state (self, JL_ELECTION_LEADING,
                         resumed ? "session-confirmed" : "elected");
+  else
+    /* The reply came too late to prove the session alive now; the next
+     * confirmation resumes leadership. */
+    election_set_state (self, JL_ELECTION_SUSPENDED, "session-unconfirmed");
 }
 
 /* Decides our place from a fresh listing: adopt or create our node, clear
@@ -456,8 +469,9 @@ election_handle_children (JlElection *self, ZkEvent *event)
         }
     }
 
-  /* A create still in flight lists again when it completes. */
-  if (own < 0 && self->creating)
+  /* A create still in flight lists again when it completes, and a delayed
+   * rejoin creates the node when its delay ends. */
+  if (own < 0 && (self->creating || self->rejoin_source_id != 0))
     return;
 
   if (own < 0)
@@ -466,8 +480,8 @@ election_handle_children (JlElection *self, ZkEvent *event)
         {
           g_warning ("event=node-lost node='%s': the candidate node vanished; "
                      "joining again", self->node);
-          election_forget_node (self);
           election_set_state (self, JL_ELECTION_JOINING, "node-lost");
+          election_forget_node (self);
         }
       election_create_node (self);
       return;
@@ -533,8 +547,8 @@ election_handle_own_stat (JlElection *self, ZkEvent *event)
     {
       g_warning ("event=node-lost node='%s': the candidate node was deleted; "
                  "joining again", self->node);
-      election_forget_node (self);
       election_set_state (self, JL_ELECTION_JOINING, "node-lost");
+      election_forget_node (self);
       election_list_children (self);
       return;
     }
@@ -616,18 +630,22 @@ election_session_lost (JlElection *self, const char *reason)
   g_warning ("event=session-lost reason='%s' node='%s'", reason,
              self->node ? self->node : "");
 
+  election_set_state (self, JL_ELECTION_JOINING, reason);
   g_hash_table_remove_all (self->stale_uuids);
   election_forget_node (self);
   self->connected = FALSE;
   self->session_id = 0;
-  election_set_state (self, JL_ELECTION_JOINING, reason);
 
   /* Closing a handle from a ZooKeeper callback deadlocks; this runs on the
    * main context. An expired handle has nothing to send, so this returns
    * quickly. */
   zookeeper_close (self->zh);
   self->zh = NULL;
-  election_connect (self);
+
+  int saved = election_connect (self);
+  if (saved != 0)
+    g_critical ("event=zookeeper-init-failed connect='%s' error='%s'",
+                self->connect_string, g_strerror (saved));
 }
 
 static void
@@ -644,10 +662,19 @@ election_handle_connected (JlElection *self)
              "x timeout_ms=%u new_session=%s", self->session_id,
              self->negotiated_timeout_ms, new_session ? "true" : "false");
 
-  if (self->options.safety_margin_ms * 3 >= self->negotiated_timeout_ms)
-    g_warning ("event=timeout-clamped timeout_ms=%u margin_ms=%u: the server "
-               "clamped the session timeout below three safety margins",
-               self->negotiated_timeout_ms, self->options.safety_margin_ms);
+  self->margin_ms = self->options.safety_margin_ms;
+  if (self->margin_ms * 3 >= self->negotiated_timeout_ms)
+    {
+      self->margin_ms = self->negotiated_timeout_ms / 4;
+      g_warning ("event=timeout-clamped timeout_ms=%u margin_ms=%u "
+                 "configured_margin_ms=%u: the server granted a session "
+                 "timeout below three safety margins, so this session uses "
+                 "a quarter of it; lower "
+                 "kylin.jobleader.zookeeper.safety-margin-ms or raise the "
+                 "server's maxSessionTimeout",
+                 self->negotiated_timeout_ms, self->margin_ms,
+                 self->options.safety_margin_ms);
+    }
 
   if (new_session && self->node == NULL && !self->creating)
     {
@@ -734,16 +761,47 @@ zk_event_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+#define ZK_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+
+static GMutex zk_log_lock;
+static gint64 zk_log_last_us;
+static guint zk_log_suppressed;
+
+/* Passes the ZooKeeper client's own messages to the log, at most one per
+ * ten seconds: while no server answers, the client reports every
+ * reconnect attempt several times a second. Runs on the client's threads. */
 static void
+on_zookeeper_log (const char *message)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  guint suppressed;
+
+  g_mutex_lock (&zk_log_lock);
+  if (zk_log_last_us != 0 && now_us - zk_log_last_us < ZK_LOG_INTERVAL_US)
+    {
+      zk_log_suppressed++;
+      g_mutex_unlock (&zk_log_lock);
+      return;
+    }
+  suppressed = zk_log_suppressed;
+  zk_log_suppressed = 0;
+  zk_log_last_us = now_us;
+  g_mutex_unlock (&zk_log_lock);
+
+  g_autofree char *text = g_strchomp (g_strdup (message));
+  g_warning ("event=zookeeper-client suppressed=%u message='%s'", suppressed,
+             text);
+}
+
+/* Creates a new handle. Returns 0, or the errno of a failed init. */
+static int
 election_connect (JlElection *self)
 {
   self->generation++;
-  self->zh = zookeeper_init (self->connect_string, on_session_watch,
-                             (int) self->options.session_timeout_ms, NULL,
-                             self, 0);
-  if (self->zh == NULL)
-    g_critical ("event=zookeeper-init-failed connect='%s' error='%s'",
-                self->connect_string, g_strerror (errno));
+  self->zh = zookeeper_init2 (self->connect_string, on_session_watch,
+                              (int) self->options.session_timeout_ms, NULL,
+                              self, 0, on_zookeeper_log);
+  return self->zh == NULL ? errno : 0;
 }
 
 /* ---- Public API ---- */
@@ -781,6 +839,7 @@ jl_election_new (const JlElectionOptions *options, JlElectionNotify notify,
   self->stale_uuids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              NULL);
   self->negotiated_timeout_ms = options->session_timeout_ms;
+  self->margin_ms = options->safety_margin_ms;
 
   self->deadline_source = g_source_new (&deadline_source_funcs,
                                        sizeof (GSource));
@@ -797,20 +856,34 @@ jl_election_start (JlElection *self, GError **error)
   g_return_val_if_fail (self->zh == NULL, FALSE);
 
   zoo_set_debug_level (ZOO_LOG_LEVEL_ERROR);
-  election_connect (self);
-  if (self->zh == NULL)
+
+  int saved = election_connect (self);
+  if (saved != 0)
     {
       g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-                   "cannot start a ZooKeeper client for '%s': %s",
-                   self->connect_string, g_strerror (errno));
+                   "the ZooKeeper client rejected the connect string '%s' "
+                   "(kylin.env.zookeeper-connect-string): %s",
+                   self->connect_string, g_strerror (saved));
       return FALSE;
     }
 
   return TRUE;
 }
 
+static gboolean
+on_rejoin_delay (gpointer data)
+{
+  JlElection *self = data;
+
+  self->rejoin_source_id = 0;
+  if (self->connected && self->node == NULL && !self->creating)
+    election_create_node (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 void
-jl_election_rejoin (JlElection *self, const char *reason)
+jl_election_rejoin (JlElection *self, const char *reason, guint delay_ms)
 {
   g_autofree char *path = NULL;
 
@@ -820,13 +893,14 @@ jl_election_rejoin (JlElection *self, const char *reason)
   if (self->node != NULL)
     {
       path = g_strconcat (self->election_path, "/", self->node, NULL);
-      g_message ("event=rejoin reason='%s' node='%s'", reason, self->node);
+      g_message ("event=rejoin reason='%s' node='%s' delay_ms=%u", reason,
+                 self->node, delay_ms);
     }
 
-  election_forget_node (self);
   election_set_state (self, JL_ELECTION_JOINING, reason);
+  election_forget_node (self);
 
-  /* A failed delete leaves the node behind; its uuid is now stale, so the
+  /* A failed delete leaves the node behind. Its uuid is now stale, so the
    * next listing deletes it once the session is confirmed as its owner. */
   if (path != NULL)
     {
@@ -835,8 +909,10 @@ jl_election_rejoin (JlElection *self, const char *reason)
                                      delete), delete);
     }
 
-  if (self->connected)
-    election_create_node (self);
+  /* Without a node, the candidate does not block the others while it
+   * waits. A session event in the meantime creates the node at once. */
+  g_clear_handle_id (&self->rejoin_source_id, g_source_remove);
+  self->rejoin_source_id = g_timeout_add (delay_ms, on_rejoin_delay, self);
 }
 
 void
@@ -880,6 +956,7 @@ jl_election_free (JlElection *self)
   jl_election_stop (self);
   self->closed = TRUE;
   g_clear_handle_id (&self->confirm_source_id, g_source_remove);
+  g_clear_handle_id (&self->rejoin_source_id, g_source_remove);
   if (self->deadline_source != NULL)
     {
       g_source_destroy (self->deadline_source);

@@ -13,8 +13,8 @@ struct _JlEventLog {
   int fd;
 };
 
-JlEventLog *
-jl_event_log_open (const char *path, GError **error)
+static int
+event_log_open_fd (const char *path, GError **error)
 {
   int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
@@ -22,15 +22,40 @@ jl_event_log_open (const char *path, GError **error)
     {
       int saved = errno;
       g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-                   "cannot open event log '%s': %s", path, g_strerror (saved));
-      return NULL;
+                   "cannot open event log '%s' (kylin.jobleader.event-log): "
+                   "%s", path, g_strerror (saved));
     }
+
+  return fd;
+}
+
+JlEventLog *
+jl_event_log_open (const char *path, GError **error)
+{
+  int fd = event_log_open_fd (path, error);
+
+  if (fd < 0)
+    return NULL;
 
   JlEventLog *log = g_new0 (JlEventLog, 1);
   log->path = g_strdup (path);
   log->fd = fd;
 
   return log;
+}
+
+gboolean
+jl_event_log_reopen (JlEventLog *log, GError **error)
+{
+  int fd = event_log_open_fd (log->path, error);
+
+  if (fd < 0)
+    return FALSE;
+
+  close (log->fd);
+  log->fd = fd;
+
+  return TRUE;
 }
 
 void

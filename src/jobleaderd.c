@@ -83,6 +83,14 @@ on_stop_signal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_reopen_signal (gpointer data)
+{
+  jl_leader_reopen_logs (data);
+
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 notify_ready (void)
 {
@@ -137,6 +145,7 @@ run_daemon (JlConfig *config)
 
   g_unix_signal_add (SIGTERM, on_stop_signal, loop);
   g_unix_signal_add (SIGINT, on_stop_signal, loop);
+  g_unix_signal_add (SIGHUP, on_reopen_signal, leader);
   notify_ready ();
   g_main_loop_run (loop);
 

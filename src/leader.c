@@ -9,11 +9,14 @@
 #include <gio/gio.h>
 
 #include "hook.h"
+#include "jobleader/lease.h"
 #include "jobleader/election.h"
 #include "jobleader/error.h"
 
 
 #define RETRY_BASE_MS 250
+#define HOOK_SHUTDOWN_WAIT_MS 30000
+#define STORE_WARNING_INTERVAL_US (60 * G_USEC_PER_SEC)
 
 typedef enum {
   ROLE_CANDIDATE, /* not leading in ZooKeeper */
@@ -46,7 +49,12 @@ struct _JlLeader {
   gboolean shutting_down;
   gboolean ignore_deadline; /* test knob: leave fencing to the store alone */
 
+  JlHookRunner *hooks;
   guint retry_attempt;
+  guint fenced_attempt;     /* rejoins after a rejected write, in a row */
+  gboolean reacquiring;     /* a rejected renewal is retried as an acquire */
+  gint64 store_failing_since_us;
+  gint64 store_warned_at_us;
   guint store_timer_id;
   GHashTable *store_errors; /* store error messages logged since the last
                                successful write */
@@ -98,8 +106,9 @@ leader_report (JlLeader *self, const char *event, const char *reason)
              reason ? reason : "");
 
   leader_record (self, event, reason, 0);
-  jl_hook_run (self->config->hook, event, jl_election_epoch (self->election),
-               self->config->host_address, reason);
+  jl_hook_runner_queue (self->hooks, event,
+                        jl_election_epoch (self->election),
+                        self->config->host_address, reason);
 }
 
 /* ---- Role changes ---- */
@@ -134,9 +143,9 @@ leader_step_down (JlLeader *self, const char *reason)
              JL_EVENT_STEPPED_DOWN, jl_election_epoch (self->election),
              reason);
   leader_record (self, JL_EVENT_STEPPED_DOWN, reason, acted_until_us);
-  jl_hook_run (self->config->hook, JL_EVENT_STEPPED_DOWN,
-               jl_election_epoch (self->election), self->config->host_address,
-               reason);
+  jl_hook_runner_queue (self->hooks, JL_EVENT_STEPPED_DOWN,
+                        jl_election_epoch (self->election),
+                        self->config->host_address, reason);
 }
 
 static void
@@ -312,12 +321,17 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
 
   if (g_hash_table_size (self->store_errors) > 0)
     {
-      g_message ("event=store-recovered epoch=%" G_GINT64_FORMAT,
-                 request->lease->epoch);
+      g_message ("event=store-recovered epoch=%" G_GINT64_FORMAT
+                 " failed_for_ms=%" G_GINT64_FORMAT, request->lease->epoch,
+                 (g_get_monotonic_time () - self->store_failing_since_us)
+                   / 1000);
       g_hash_table_remove_all (self->store_errors);
     }
 
   self->retry_attempt = 0;
+  self->fenced_attempt = 0;
+  self->reacquiring = FALSE;
+  self->store_failing_since_us = 0;
   if (!leader_may_act (self))
     return;
 
@@ -333,17 +347,65 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
   leader_schedule_store (self, self->config->lease_renew_ms);
 }
 
-/* The store holds a lease with an epoch at least as high as ours (an
- * acquire already rewrites a lease that is our own), so another node
- * leads or has led after us. */
-static void
-leader_handle_rejected (JlLeader *self)
+/* Returns the delay before the next rejoin after a rejected write: the same
+ * capped exponential backoff as store errors, so that a stored epoch above
+ * every candidate's cannot spin the election. */
+static guint
+leader_fenced_delay_ms (JlLeader *self)
 {
-  /* NOTE: a ZooKeeper ensemble whose data was wiped restarts czxids from
-   * zero. Every leader is then rejected here until an operator removes the
-   * lease row, and the lease-rejected warning names both epochs. */
+  guint shift = MIN (self->fenced_attempt, 16u);
+  guint64 ceiling = MIN ((guint64) RETRY_BASE_MS << shift,
+                         (guint64) self->config->retry_max_ms);
+
+  self->fenced_attempt++;
+  if (self->fenced_attempt == 1)
+    return 0;
+
+  return (guint) g_random_int_range ((gint32) (ceiling / 2),
+                                     (gint32) ceiling + 1);
+}
+
+/* A rejected renewal means the stored epoch is no longer ours. When the
+ * row was removed or holds a lower epoch, an acquire still succeeds, and
+ * it is epoch-checked like every write. Otherwise another node leads or
+ * has led after us. */
+static void
+leader_handle_rejected (JlLeader *self, StoreRequest *request)
+{
+  if (request->kind == STORE_UPDATE && !self->reacquiring)
+    {
+      self->reacquiring = TRUE;
+      leader_write_lease (self, STORE_ACQUIRE);
+      return;
+    }
+
+  guint delay_ms = leader_fenced_delay_ms (self);
+  if (self->fenced_attempt > 2)
+    g_warning ("event=fenced-again count=%u rejoin_ms=%u: every lease write "
+               "of this node is rejected; if ZooKeeper's data was wiped, "
+               "its czxids restarted below the stored epoch: check that no "
+               "node leads, then delete the lease row '%s'",
+               self->fenced_attempt, delay_ms, JL_LEASE_RESOURCE);
+
+  self->reacquiring = FALSE;
   leader_step_down (self, "fenced");
-  jl_election_rejoin (self->election, "fenced");
+  jl_election_rejoin (self->election, "fenced", delay_ms);
+}
+
+static void
+leader_warn_store_still_failing (JlLeader *self, const GError *error)
+{
+  gint64 now_us = g_get_monotonic_time ();
+
+  if (now_us - self->store_warned_at_us < STORE_WARNING_INTERVAL_US)
+    return;
+
+  self->store_warned_at_us = now_us;
+  g_warning ("event=%s still_failing_ms=%" G_GINT64_FORMAT " acting=%s "
+             "error='%s': readers see the lease as stale once its ttl "
+             "passes", JL_EVENT_STORE_ERROR,
+             (now_us - self->store_failing_since_us) / 1000,
+             self->role == ROLE_ACTING ? "true" : "false", error->message);
 }
 
 static void
@@ -351,15 +413,22 @@ leader_handle_store_error (JlLeader *self, const GError *error)
 {
   guint delay_ms = leader_backoff_ms (self);
 
-  /* Each distinct error is logged once until a write succeeds. Comparing
-   * with the previous error only would log every retry of a gateway that
-   * alternates between two failures. */
+  if (self->store_failing_since_us == 0)
+    self->store_failing_since_us = g_get_monotonic_time ();
+
+  /* Each distinct error is logged once until a write succeeds, and a
+   * reminder follows every minute. Comparing with the previous error only
+   * would log every retry of a gateway that alternates between two
+   * failures. */
   if (!g_hash_table_contains (self->store_errors, error->message))
     {
       g_warning ("event=%s error='%s' retry_ms=%u", JL_EVENT_STORE_ERROR,
                  error->message, delay_ms);
       g_hash_table_add (self->store_errors, g_strdup (error->message));
+      self->store_warned_at_us = g_get_monotonic_time ();
     }
+  else
+    leader_warn_store_still_failing (self, error);
 
   leader_schedule_store (self, delay_ms);
 }
@@ -395,7 +464,7 @@ on_store_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ok)
     leader_handle_written (self, request);
   else if (g_error_matches (error, JL_ERROR, JL_ERROR_REJECTED))
-    leader_handle_rejected (self);
+    leader_handle_rejected (self, request);
   else
     leader_handle_store_error (self, error);
 }
@@ -419,6 +488,7 @@ jl_leader_new (const JlConfig *config, JlStore *store, JlEventLog *event_log)
   self->store = store;
   self->event_log = event_log;
   self->election = jl_election_new (&options, on_election_change, self);
+  self->hooks = jl_hook_runner_new (config->hook);
   self->store_errors = g_hash_table_new_full (g_str_hash, g_str_equal,
                                               g_free, NULL);
   self->ignore_deadline =
@@ -434,6 +504,12 @@ gboolean
 jl_leader_start (JlLeader *self, GError **error)
 {
   leader_record (self, JL_EVENT_STARTED, NULL, 0);
+
+  /* A daemon that was killed could not run its stepped-down hook. This
+   * node is not leader now, so tell the hook, which stops a job engine
+   * left running. */
+  jl_hook_runner_queue (self->hooks, JL_EVENT_STEPPED_DOWN, 0,
+                        self->config->host_address, "startup");
 
   return jl_election_start (self->election, error);
 }
@@ -475,6 +551,12 @@ jl_leader_shutdown (JlLeader *self)
   leader_step_down (self, "shutdown");
   leader_wait_for_store (self);
 
+  /* The next leader starts when our node is gone, so the stepped-down hook
+   * must have stopped the local job engine before that. */
+  if (!jl_hook_runner_wait (self->hooks, HOOK_SHUTDOWN_WAIT_MS))
+    g_warning ("event=hook-timeout wait_ms=%u: leaving the election while "
+               "the stepped-down hook still runs", HOOK_SHUTDOWN_WAIT_MS);
+
   if (was_acting)
     leader_release_lease (self, epoch);
 
@@ -493,8 +575,23 @@ jl_leader_free (JlLeader *self)
   jl_election_free (self->election);
   jl_store_free (self->store);
   jl_event_log_close (self->event_log);
+  jl_hook_runner_free (self->hooks);
   g_hash_table_unref (self->store_errors);
   g_free (self);
+}
+
+void
+jl_leader_reopen_logs (JlLeader *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->event_log == NULL)
+    return;
+
+  if (!jl_event_log_reopen (self->event_log, &error))
+    g_warning ("event=event-log-failed error='%s'", error->message);
+  else
+    g_message ("event=event-log-reopened");
 }
 
 gboolean

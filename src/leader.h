@@ -26,6 +26,9 @@ void jl_leader_shutdown (JlLeader *leader);
 
 void jl_leader_free (JlLeader *leader);
 
+/* Reopens the event log after rotation; errors are logged. */
+void jl_leader_reopen_logs (JlLeader *leader);
+
 /* TRUE while this node acts as leader. */
 gboolean jl_leader_is_acting (const JlLeader *leader);
 

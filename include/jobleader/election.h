@@ -47,9 +47,11 @@ JlElection *jl_election_new (const JlElectionOptions *options,
  * rejects; connection failures later are retried by the client. */
 gboolean jl_election_start (JlElection *election, GError **error);
 
-/* Gives up candidacy and joins again with a new node, deleting the old one.
- * Used when the metastore shows that another leader exists. */
-void jl_election_rejoin (JlElection *election, const char *reason);
+/* Gives up candidacy: deletes the node at once, then joins again with a new
+ * node after @delay_ms. Used when the metastore shows that another leader
+ * exists. */
+void jl_election_rejoin (JlElection *election, const char *reason,
+                         guint delay_ms);
 
 /* Deletes the node and closes the session, so the next candidate leads at
  * once. Blocks until the server has closed the session (at most the session

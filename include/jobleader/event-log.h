@@ -32,6 +32,11 @@ typedef struct {
   gint64 mono_us;        /* when it took effect; 0 means now */
 } JlEventRecord;
 
+/* Opens the path again, for log rotation: records written after this go to
+ * a new file when the old one was moved away. On failure the old file
+ * stays in use. */
+gboolean jl_event_log_reopen (JlEventLog *log, GError **error);
+
 /* Appends one record. Write errors are returned, not logged. */
 gboolean jl_event_log_append (JlEventLog *log, const JlEventRecord *record,
                               GError **error);
