@@ -67,6 +67,8 @@ log "starting HBase and its Thrift2 gateway in $RUN_DIR/hbase"
 export JOBLEADER_THRIFT_SERVERS
 JOBLEADER_THRIFT_SERVERS=$(cat "$RUN_DIR/hbase/thrift-servers")
 export JOBLEADER_BUILD_DIR=$BUILD_DIR
+# The gateway-outage tests kill and restart this HBase's Thrift2 gateway.
+export JOBLEADER_HBASE_DIR=$RUN_DIR/hbase
 
 failed=0
 meson test -C "$BUILD_DIR" --print-errorlogs || failed=1
