@@ -7,8 +7,12 @@
  * variables in values. jobleader takes values literally. */
 #include "jobleader/config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "jobleader/error.h"
 #include "jobleader/properties.h"
@@ -61,8 +65,8 @@ typedef struct {
   const char *reason; /* reason for the range, added to errors, or NULL */
 } JlMillisecondsRule;
 
-/* Settings without a documented upper bound use G_MAXINT, so that callers
- * may add or compare them as gint without overflow. */
+/* Every maximum is far below G_MAXINT, so that callers may add or compare
+ * the values as gint without overflow. */
 static const JlMillisecondsRule thrift_timeout_rule = {
   KEY_THRIFT_TIMEOUT, 5000, 100, 60000, NULL,
 };
@@ -71,8 +75,12 @@ static const JlMillisecondsRule session_timeout_rule = {
   KEY_ZK_SESSION_TIMEOUT, 10000, 2000, 120000, NULL,
 };
 
+/* The maximum is the largest margin below a third of the maximum session
+ * timeout. check_safety_margin() checks it against the configured one. */
 static const JlMillisecondsRule safety_margin_rule = {
-  KEY_ZK_SAFETY_MARGIN, 2000, 500, G_MAXINT, NULL,
+  KEY_ZK_SAFETY_MARGIN, 2000, 500, 39999,
+  "the margin must be below a third of " KEY_ZK_SESSION_TIMEOUT
+  ", which is at most 120000 ms",
 };
 
 static const JlMillisecondsRule lease_renew_rule = {
@@ -81,13 +89,18 @@ static const JlMillisecondsRule lease_renew_rule = {
   "(hbase.thrift.server.socket.read.timeout)",
 };
 
+/* The maximum, 1 day, is a chosen bound. Readers treat a lease as fresh
+ * until the TTL has passed since its last renewal, even when its holder
+ * has stopped. */
 static const JlMillisecondsRule lease_ttl_rule = {
-  KEY_LEASE_TTL, 30000, 1000, G_MAXINT, NULL,
+  KEY_LEASE_TTL, 30000, 1000, 86400000, NULL,
 };
 
-/* A cap below 100 ms would retry ZooKeeper and HBase in a tight loop. */
+/* A cap below 100 ms would retry ZooKeeper and HBase in a tight loop. The
+ * maximum, 1 hour, is a chosen bound on how long a node waits between
+ * retries after a store error. */
 static const JlMillisecondsRule retry_max_rule = {
-  KEY_RETRY_MAX, 10000, 100, G_MAXINT, NULL,
+  KEY_RETRY_MAX, 10000, 100, 3600000, NULL,
 };
 
 /* Sets JL_ERROR_INVALID naming @key, @value and where the value came from:
@@ -158,14 +171,9 @@ static gboolean
 set_invalid_milliseconds (GError **error, const JlProperties *props,
                           const JlMillisecondsRule *rule, const char *value)
 {
-  g_autofree char *expected = NULL;
-
-  if (rule->max_ms == G_MAXINT)
-    expected = g_strdup_printf ("expected milliseconds, at least %u",
-                                rule->min_ms);
-  else
-    expected = g_strdup_printf ("expected milliseconds between %u and %u",
-                                rule->min_ms, rule->max_ms);
+  g_autofree char *expected =
+    g_strdup_printf ("expected milliseconds between %u and %u",
+                     rule->min_ms, rule->max_ms);
 
   if (rule->reason != NULL)
     return set_invalid_value (error, props, rule->key, value, "%s, because %s",
@@ -600,60 +608,314 @@ load_zk_base_path (const JlProperties *props, JlConfig *config,
   return TRUE;
 }
 
+/* The syntax of a HOST:PORT list and the words its messages use. */
+typedef struct {
+  const char *entry_noun;     /* plural, as in "separate servers with commas" */
+  gboolean bracketed_ipv6;    /* IPv6 as [IPV6]:PORT, else as IPV6:PORT */
+  const char *example;        /* a valid list */
+  const char *ipv6_example;   /* a valid IPv6 entry */
+} JlHostListSyntax;
+
+/* libzookeeper-mt 3.8.0 splits each entry at its last ':' and passes the
+ * host to getaddrinfo(), so an IPv6 address is written without brackets,
+ * as in "::1:2181". getaddrinfo() cannot resolve "[::1]", and the client
+ * skips such an entry while another one resolves. */
+static const JlHostListSyntax zk_hosts_syntax = {
+  "ZooKeeper servers", FALSE, "zk1:2181,zk2:2181", "::1:2181",
+};
+
+/* thrift-client.c gets host and port separately from this parser, so the
+ * gateways use the bracketed IPv6 form of URLs. */
+static const JlHostListSyntax thrift_hosts_syntax = {
+  "Thrift gateways", TRUE, "thrift1:9090,thrift2:9090", "[::1]:9090",
+};
+
 static gboolean
 is_host_name_char (char c)
 {
   return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_';
 }
 
+/* Checks that @host is a non-empty run of host-name characters, which also
+ * covers IPv4 addresses. */
 static gboolean
-validate_host_name (const char *host, GError **error)
+is_host_name (const char *host)
 {
   gboolean valid = *host != '\0';
 
   for (const char *p = host; *p != '\0'; p++)
     valid = valid && is_host_name_char (*p);
 
-  if (!valid)
-    {
-      if (strchr (host, ':') != NULL)
-        g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-                     "host '%s' looks like an IPv6 address; write it in "
-                     "brackets, e.g. [%s]:9090",
-                     host, host);
-      else
-        g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-                     "host '%s' is not a valid host name or address", host);
-    }
-
   return valid;
 }
 
+/* Checks that @text is an IPv6 address, optionally with a zone such as
+ * "fe80::1%eth0". g_hostname_is_ip_address() is not used because it
+ * accepts ":" (GLib 2.74.6). */
 static gboolean
-set_missing_port (const char *entry, GError **error)
+is_ipv6_address (const char *text)
 {
+  const char *percent = strchr (text, '%');
+  gsize length = percent != NULL ? (gsize) (percent - text) : strlen (text);
+  g_autofree char *address = g_strndup (text, length);
+  struct in6_addr parsed;
+
+  if (percent != NULL && !is_host_name (percent + 1))
+    return FALSE;
+
+  return inet_pton (AF_INET6, address, &parsed) == 1;
+}
+
+/* Returns the start of the URL scheme, such as "thrift", that ends at
+ * @separator, the "://" after it. */
+static const char *
+find_url_scheme_start (const char *text, const char *separator)
+{
+  const char *start = separator;
+
+  while (start > text
+         && (g_ascii_isalnum (start[-1]) || start[-1] == '+'
+             || start[-1] == '-' || start[-1] == '.'))
+    start--;
+
+  return start;
+}
+
+/* Rejects a URL scheme prefix such as "thrift://" anywhere in @text, and
+ * suggests @text without such prefixes. */
+static gboolean
+check_no_url_scheme (const char *text, GError **error)
+{
+  const char *separator = strstr (text, "://");
+
+  if (separator == NULL)
+    return TRUE;
+
+  const char *start = find_url_scheme_start (text, separator);
+  g_autofree char *prefix = g_strndup (start,
+                                       (gsize) (separator + 3 - start));
+  g_autoptr (GString) fixed = g_string_new (NULL);
+  const char *rest = text;
+
+  while ((separator = strstr (rest, "://")) != NULL)
+    {
+      start = find_url_scheme_start (rest, separator);
+      g_string_append_len (fixed, rest, start - rest);
+      rest = separator + 3;
+    }
+
+  g_string_append (fixed, rest);
+
   g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-               "'%s' has no port; expected HOST:PORT", entry);
+               "a URL prefix is not allowed; drop the '%s' prefix, e.g. "
+               "write %s",
+               prefix, fixed->str);
   return FALSE;
+}
+
+static gboolean
+is_list_separator_typo (char c)
+{
+  return c == ';' || g_ascii_isspace (c);
+}
+
+/* Returns @text with every run of ',', ';' and blanks replaced by one ','
+ * and none at either end. */
+static char *
+join_with_commas (const char *text)
+{
+  g_autoptr (GString) joined = g_string_new (NULL);
+  const char *p = text;
+
+  while (*p != '\0')
+    {
+      while (*p != '\0' && (is_list_separator_typo (*p) || *p == ','))
+        p++;
+
+      const char *piece = p;
+
+      while (*p != '\0' && !is_list_separator_typo (*p) && *p != ',')
+        p++;
+
+      if (p == piece)
+        break;
+
+      if (joined->len > 0)
+        g_string_append_c (joined, ',');
+
+      g_string_append_len (joined, piece, p - piece);
+    }
+
+  return g_string_free (g_steal_pointer (&joined), FALSE);
+}
+
+/* Checks whether the blank-separated pieces of @entry are two or more, each
+ * with a ':', so that they look like HOST:PORT entries. */
+static gboolean
+has_blank_separated_entries (const char *entry)
+{
+  g_auto (GStrv) pieces = g_strsplit_set (entry, " \t\f\v\r\n", -1);
+  guint piece_count = 0;
+
+  for (guint i = 0; pieces[i] != NULL; i++)
+    {
+      if (*pieces[i] == '\0')
+        continue;
+
+      if (strchr (pieces[i], ':') == NULL)
+        return FALSE;
+
+      piece_count++;
+    }
+
+  return piece_count > 1;
+}
+
+/* Rejects entries separated by ';' or blanks instead of ','. Blanks inside
+ * an entry count only when every piece contains a ':', so that "zk 1:2181"
+ * gets the host-name error instead. */
+static gboolean
+check_list_separators (const char *text, const JlHostListSyntax *syntax,
+                       GError **error)
+{
+  g_auto (GStrv) entries = g_strsplit (text, ",", -1);
+  gboolean mistyped = FALSE;
+
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      const char *entry = g_strstrip (entries[i]);
+
+      if (strchr (entry, ';') != NULL || has_blank_separated_entries (entry))
+        mistyped = TRUE;
+    }
+
+  if (!mistyped)
+    return TRUE;
+
+  g_autofree char *fixed = join_with_commas (text);
+
+  g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+               "separate %s with commas, e.g. %s",
+               syntax->entry_noun, fixed);
+  return FALSE;
+}
+
+static gboolean
+set_missing_port (const char *entry, const JlHostListSyntax *syntax,
+                  GError **error)
+{
+  if (syntax->bracketed_ipv6 && is_ipv6_address (entry))
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "IPv6 address '%s' has no port; write [%s]:PORT, e.g. %s",
+                 entry, entry, syntax->ipv6_example);
+  else if (is_ipv6_address (entry))
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "IPv6 address '%s' has no port; write %s:PORT, e.g. %s",
+                 entry, entry, syntax->ipv6_example);
+  else
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "'%s' has no port; expected HOST:PORT, e.g. %s",
+                 entry, syntax->example);
+
+  return FALSE;
+}
+
+/* Splits "HOST:PORT" at the last colon. A host with a ':' must be an IPv6
+ * address, and is accepted only when @syntax writes IPv6 without brackets. */
+static gboolean
+split_plain_host_port (const char *entry, const JlHostListSyntax *syntax,
+                       char **host, const char **port, GError **error)
+{
+  const char *colon = strrchr (entry, ':');
+  g_autofree char *name = NULL;
+
+  if (colon == NULL)
+    return set_missing_port (entry, syntax, error);
+
+  name = g_strndup (entry, (gsize) (colon - entry));
+
+  if (is_host_name (name)
+      || (!syntax->bracketed_ipv6 && is_ipv6_address (name)))
+    {
+      *host = g_steal_pointer (&name);
+      *port = colon + 1;
+      return TRUE;
+    }
+
+  if (syntax->bracketed_ipv6 && is_ipv6_address (name))
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "host '%s' is an IPv6 address; write it in brackets, e.g. "
+                 "[%s]:%s",
+                 name, name, colon + 1);
+  else if (is_ipv6_address (entry))
+    return set_missing_port (entry, syntax, error);
+  else if (*name == '\0')
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "'%s' has no host; expected HOST:PORT, e.g. %s",
+                 entry, syntax->example);
+  else
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "host '%s' is not a valid host name or IP address; expected "
+                 "HOST:PORT, e.g. %s",
+                 name, syntax->example);
+
+  return FALSE;
+}
+
+/* Returns "[ADDRESS]:PORT" for an entry "[ADDRESS:PORT" that lacks its ']',
+ * or the generic IPv6 example when the entry is not of that shape. */
+static char *
+suggest_closing_bracket (const char *entry, const JlHostListSyntax *syntax)
+{
+  const char *colon = strrchr (entry, ':');
+  g_autofree char *address = NULL;
+
+  if (colon == NULL)
+    return g_strdup (syntax->ipv6_example);
+
+  address = g_strndup (entry + 1, (gsize) (colon - entry - 1));
+
+  if (!is_ipv6_address (address))
+    return g_strdup (syntax->ipv6_example);
+
+  return g_strdup_printf ("[%s]%s", address, colon);
 }
 
 /* Splits "[IPV6]:PORT" and returns the address without brackets. */
 static gboolean
-split_bracketed_host_port (const char *entry, char **host, const char **port,
-                           GError **error)
+split_bracketed_host_port (const char *entry, const JlHostListSyntax *syntax,
+                           char **host, const char **port, GError **error)
 {
   const char *close = strchr (entry, ']');
   g_autofree char *address = NULL;
 
-  if (close == NULL || close[1] != ':')
-    return set_missing_port (entry, error);
+  if (close == NULL)
+    {
+      g_autofree char *fixed = suggest_closing_bracket (entry, syntax);
+
+      g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                   "the closing ']' is missing in '%s'; write [IPV6]:PORT, "
+                   "e.g. %s",
+                   entry, fixed);
+      return FALSE;
+    }
 
   address = g_strndup (entry + 1, (gsize) (close - entry - 1));
 
-  if (strchr (address, ':') == NULL || !g_hostname_is_ip_address (address))
+  if (!is_ipv6_address (address))
     {
       g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
-                   "'%s' in '%s' is not an IPv6 address", address, entry);
+                   "'%s' in '%s' is not an IPv6 address; write host names "
+                   "and IPv4 addresses without brackets, e.g. %s",
+                   address, entry, syntax->example);
+      return FALSE;
+    }
+
+  if (close[1] != ':')
+    {
+      g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                   "'%s' has no port after ']'; write [%s]:PORT, e.g. %s",
+                   entry, address, syntax->ipv6_example);
       return FALSE;
     }
 
@@ -663,42 +925,50 @@ split_bracketed_host_port (const char *entry, char **host, const char **port,
   return TRUE;
 }
 
-/* Splits "HOST:PORT" at the last colon and checks the host name. */
+/* Rejects "[HOST]:PORT" in the ZooKeeper list, the one @syntax that writes
+ * hosts without brackets, and suggests the entry without them. */
 static gboolean
-split_plain_host_port (const char *entry, char **host, const char **port,
-                       GError **error)
+reject_brackets (const char *entry, const JlHostListSyntax *syntax,
+                 GError **error)
 {
-  const char *colon = strrchr (entry, ':');
-  g_autofree char *name = NULL;
+  g_autoptr (GString) fixed = g_string_new (NULL);
+  g_autofree char *host = NULL;
+  const char *port = NULL;
 
-  if (colon == NULL)
-    return set_missing_port (entry, error);
+  for (const char *p = entry; *p != '\0'; p++)
+    {
+      if (*p != '[' && *p != ']')
+        g_string_append_c (fixed, *p);
+    }
 
-  name = g_strndup (entry, (gsize) (colon - entry));
+  if (!split_plain_host_port (fixed->str, syntax, &host, &port, NULL))
+    g_string_assign (fixed, syntax->ipv6_example);
 
-  if (!validate_host_name (name, error))
-    return FALSE;
-
-  *host = g_steal_pointer (&name);
-  *port = colon + 1;
-
-  return TRUE;
+  g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+               "the ZooKeeper C client cannot resolve a host in brackets, "
+               "as in '%s'; write it without brackets, e.g. %s",
+               entry, fixed->str);
+  return FALSE;
 }
 
-/* Parses one "HOST:PORT" or "[IPV6]:PORT" entry with a port of 1-65535. */
+/* Parses one entry of a HOST:PORT list, with a port of 1-65535. */
 static gboolean
-parse_host_port (const char *entry, JlHostPort *out, GError **error)
+parse_host_port (const char *entry, const JlHostListSyntax *syntax,
+                 JlHostPort *out, GError **error)
 {
   g_autofree char *host = NULL;
   const char *port_text = NULL;
   guint64 port;
-
   gboolean split;
 
+  if (entry[0] == '[' && !syntax->bracketed_ipv6)
+    return reject_brackets (entry, syntax, error);
+
   if (entry[0] == '[')
-    split = split_bracketed_host_port (entry, &host, &port_text, error);
+    split = split_bracketed_host_port (entry, syntax, &host, &port_text,
+                                       error);
   else
-    split = split_plain_host_port (entry, &host, &port_text, error);
+    split = split_plain_host_port (entry, syntax, &host, &port_text, error);
 
   if (!split)
     return FALSE;
@@ -736,14 +1006,27 @@ host_port_array_new (void)
   return array;
 }
 
-/* Parses a comma-separated list of HOST:PORT entries, blanks around each
- * entry allowed, into @servers. Stores the entries joined again without the
- * blanks in @normalized unless it is NULL. */
+/* Parses a comma-separated list of at least one HOST:PORT entry, blanks
+ * around each entry allowed, into @servers. Stores the entries joined again
+ * without the blanks in @normalized unless it is NULL. */
 static gboolean
-parse_host_port_list (const char *text, GArray *servers, char **normalized,
-                      GError **error)
+parse_host_port_list (const char *text, const JlHostListSyntax *syntax,
+                      GArray *servers, char **normalized, GError **error)
 {
   g_auto (GStrv) entries = g_strsplit (text, ",", -1);
+
+  if (!check_no_url_scheme (text, error)
+      || !check_list_separators (text, syntax, error))
+    return FALSE;
+
+  if (entries[0] == NULL)
+    {
+      g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                   "the list of %s is empty; expected "
+                   "HOST:PORT[,HOST:PORT...], e.g. %s",
+                   syntax->entry_noun, syntax->example);
+      return FALSE;
+    }
 
   for (guint i = 0; entries[i] != NULL; i++)
     {
@@ -753,13 +1036,14 @@ parse_host_port_list (const char *text, GArray *servers, char **normalized,
 
       if (*entries[i] == '\0')
         {
-          g_set_error_literal (error, JL_ERROR, JL_ERROR_INVALID,
-                               "empty entry; expected "
-                               "HOST:PORT[,HOST:PORT...]");
+          g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                       "empty entry; expected HOST:PORT[,HOST:PORT...], "
+                       "e.g. %s",
+                       syntax->example);
           return FALSE;
         }
 
-      if (!parse_host_port (entries[i], &host_port, error))
+      if (!parse_host_port (entries[i], syntax, &host_port, error))
         return FALSE;
 
       g_array_append_val (servers, host_port);
@@ -798,15 +1082,24 @@ static gboolean
 parse_zk_connect (const char *value, char **out, GError **error)
 {
   g_autofree char *text = g_strstrip (g_strdup (value));
-  char *slash = strchr (text, '/');
-  g_autofree char *chroot = slash != NULL ? g_strdup (slash) : NULL;
+  char *slash = NULL;
+  g_autofree char *chroot = NULL;
   g_autoptr (GArray) hosts = host_port_array_new ();
   g_autofree char *hosts_text = NULL;
 
-  if (slash != NULL)
-    *slash = '\0';
+  /* A "zk://" prefix would otherwise be cut at its first '/' as a chroot. */
+  if (!check_no_url_scheme (text, error))
+    return FALSE;
 
-  if (!parse_host_port_list (text, hosts, &hosts_text, error))
+  slash = strchr (text, '/');
+  if (slash != NULL)
+    {
+      chroot = g_strdup (slash);
+      *slash = '\0';
+    }
+
+  if (!parse_host_port_list (text, &zk_hosts_syntax, hosts, &hosts_text,
+                             error))
     return FALSE;
 
   if (chroot != NULL && !validate_zk_chroot (chroot, error))
@@ -822,6 +1115,7 @@ load_zk_connect (const JlProperties *props, JlConfig *config,
 {
   const char *value = jl_properties_get (props, KEY_ZK_CONNECT);
   g_autoptr (GError) local_error = NULL;
+  g_autofree char *stripped = NULL;
 
   if (value == NULL)
     {
@@ -833,10 +1127,16 @@ load_zk_connect (const JlProperties *props, JlConfig *config,
       return FALSE;
     }
 
-  if (!parse_zk_connect (value, &config->zk_connect, &local_error))
+  stripped = g_strstrip (g_strdup (value));
+
+  if (*stripped == '\0')
     return set_invalid_value (error, props, KEY_ZK_CONNECT, value,
-                              "%s; expected HOST:PORT[,HOST:PORT...][/CHROOT]"
-                              ", e.g. zk1:2181,zk2:2181",
+                              "the value is empty; set it to the ZooKeeper "
+                              "ensemble as HOST:PORT[,HOST:PORT...][/CHROOT], "
+                              "e.g. zk1:2181,zk2:2181");
+
+  if (!parse_zk_connect (value, &config->zk_connect, &local_error))
+    return set_invalid_value (error, props, KEY_ZK_CONNECT, value, "%s",
                               local_error->message);
 
   return TRUE;
@@ -891,6 +1191,7 @@ load_thrift_servers (const JlProperties *props, JlConfig *config,
 {
   const char *value = jl_properties_get (props, KEY_THRIFT_SERVERS);
   g_autoptr (GError) local_error = NULL;
+  g_autofree char *stripped = NULL;
 
   if (value == NULL && config->metadata.kind == JL_METASTORE_HBASE)
     {
@@ -905,8 +1206,22 @@ load_thrift_servers (const JlProperties *props, JlConfig *config,
   if (value == NULL)
     return TRUE;
 
-  if (!parse_host_port_list (value, config->thrift_servers, NULL,
-                             &local_error))
+  stripped = g_strstrip (g_strdup (value));
+
+  /* A local metastore does not use the gateways, so an empty value there
+   * counts as unset, as it does for the optional paths. */
+  if (*stripped == '\0' && config->metadata.kind == JL_METASTORE_HBASE)
+    return set_invalid_value (error, props, KEY_THRIFT_SERVERS, value,
+                              "the value is empty; set it to the HBase "
+                              "Thrift2 gateways that reach the %s table, "
+                              "e.g. thrift1:9090,thrift2:9090",
+                              config->metadata.identifier);
+
+  if (*stripped == '\0')
+    return TRUE;
+
+  if (!parse_host_port_list (value, &thrift_hosts_syntax,
+                             config->thrift_servers, NULL, &local_error))
     return set_invalid_value (error, props, KEY_THRIFT_SERVERS, value, "%s",
                               local_error->message);
 
@@ -964,6 +1279,53 @@ load_optional_path (const JlProperties *props, const char *key, char **out,
   return TRUE;
 }
 
+/* Checks that the event log is not a folder and that its folder exists,
+ * because jobleaderd creates only the file. A folder that cannot be
+ * inspected, for example when `jobleader status` runs as another user,
+ * passes. jobleaderd then reports the problem when it opens the file. */
+static gboolean
+load_event_log (const JlProperties *props, JlConfig *config, GError **error)
+{
+  g_autofree char *folder = NULL;
+  GStatBuf info;
+
+  if (!load_optional_path (props, KEY_EVENT_LOG, &config->event_log, error))
+    return FALSE;
+
+  if (config->event_log == NULL)
+    return TRUE;
+
+  if (g_file_test (config->event_log, G_FILE_TEST_IS_DIR))
+    return set_invalid_value (error, props, KEY_EVENT_LOG, config->event_log,
+                              "this is a folder; expected a file path, e.g. "
+                              "%s/jobleader-events.jsonl",
+                              config->event_log);
+
+  folder = g_path_get_dirname (config->event_log);
+
+  if (g_stat (folder, &info) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno != ENOENT && saved_errno != ENOTDIR)
+        return TRUE;
+
+      return set_invalid_value (error, props, KEY_EVENT_LOG,
+                                config->event_log,
+                                "the folder %s does not exist; create it, or "
+                                "set a file path in an existing folder",
+                                folder);
+    }
+
+  if (!S_ISDIR (info.st_mode))
+    return set_invalid_value (error, props, KEY_EVENT_LOG, config->event_log,
+                              "%s is not a folder; set a file path in an "
+                              "existing folder",
+                              folder);
+
+  return TRUE;
+}
+
 static gboolean
 load_hook (const JlProperties *props, JlConfig *config, GError **error)
 {
@@ -979,6 +1341,57 @@ load_hook (const JlProperties *props, JlConfig *config, GError **error)
                               "expected an executable file");
 
   return TRUE;
+}
+
+/* Returns the default configuration file and stores the environment
+ * variable it comes from in @variable. Returns NULL when neither KYLIN_CONF
+ * nor KYLIN_HOME is set. */
+static char *
+find_default_path (const char **variable)
+{
+  const char *conf = g_getenv ("KYLIN_CONF");
+  const char *home = g_getenv ("KYLIN_HOME");
+
+  if (conf != NULL && *conf != '\0')
+    {
+      *variable = "KYLIN_CONF";
+      return g_build_filename (conf, "kylin.properties", NULL);
+    }
+
+  if (home != NULL && *home != '\0')
+    {
+      *variable = "KYLIN_HOME";
+      return g_build_filename (home, "conf", "kylin.properties", NULL);
+    }
+
+  return NULL;
+}
+
+/* Sets the error for a configuration file that cannot be read. When @path
+ * is the default path, the message names the environment variable it was
+ * built from, because the caller may not know that one is set. */
+static void
+set_unreadable_config (GError **error, const char *path,
+                       const GError *load_error)
+{
+  const char *variable = NULL;
+  g_autofree char *default_path = find_default_path (&variable);
+
+  if (default_path == NULL || !g_str_equal (default_path, path))
+    {
+      g_set_error (error, JL_ERROR, load_error->code,
+                   "cannot read the configuration: %s; pass --config FILE "
+                   "or set KYLIN_CONF", load_error->message);
+      return;
+    }
+
+  g_set_error (error, JL_ERROR, load_error->code,
+               "cannot read the configuration: %s; this is the default "
+               "path, from %s=%s%s: set KYLIN_CONF to the folder that "
+               "contains kylin.properties, or pass --config FILE",
+               load_error->message, variable, g_getenv (variable),
+               g_str_equal (variable, "KYLIN_HOME")
+               ? " because KYLIN_CONF is not set" : "");
 }
 
 /* Reads @path and then kylin.properties.override in the same folder, when
@@ -998,9 +1411,7 @@ load_properties (const char *path, GError **error)
       if (load_error->code == JL_ERROR_INVALID)
         g_propagate_error (error, g_steal_pointer (&load_error));
       else
-        g_set_error (error, JL_ERROR, load_error->code,
-                     "cannot read the configuration: %s; pass --config FILE "
-                     "or set KYLIN_CONF", load_error->message);
+        set_unreadable_config (error, path, load_error);
       return NULL;
     }
 
@@ -1038,7 +1449,7 @@ jl_config_load (const char *path, GError **error)
       || !load_zookeeper (props, config, path, error)
       || !load_thrift_servers (props, config, path, error)
       || !load_timing (props, config, error)
-      || !load_optional_path (props, KEY_EVENT_LOG, &config->event_log, error)
+      || !load_event_log (props, config, error)
       || !load_hook (props, config, error))
     return NULL;
 
@@ -1067,14 +1478,11 @@ jl_config_free (JlConfig *config)
 char *
 jl_config_default_path (GError **error)
 {
-  const char *conf = g_getenv ("KYLIN_CONF");
-  const char *home = g_getenv ("KYLIN_HOME");
+  const char *variable = NULL;
+  char *path = find_default_path (&variable);
 
-  if (conf != NULL && *conf != '\0')
-    return g_build_filename (conf, "kylin.properties", NULL);
-
-  if (home != NULL && *home != '\0')
-    return g_build_filename (home, "conf", "kylin.properties", NULL);
+  if (path != NULL)
+    return path;
 
   g_set_error_literal (error, JL_ERROR, JL_ERROR_INVALID,
                        "cannot find kylin.properties because neither "

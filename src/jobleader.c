@@ -186,12 +186,19 @@ main (int argc, char **argv)
       return EXIT_HEALTHY;
     }
 
-  if (argc != 2 || g_strcmp0 (argv[1], "status") != 0)
+  g_autofree char *usage_error = NULL;
+
+  if (argc < 2)
+    usage_error = g_strdup ("missing command");
+  else if (!g_str_equal (argv[1], "status"))
+    usage_error = g_strdup_printf ("unknown command '%s'", argv[1]);
+  else if (argc > 2)
+    usage_error = g_strdup_printf ("unexpected argument '%s'", argv[2]);
+
+  if (usage_error != NULL)
     {
       g_printerr ("jobleader: %s; usage: jobleader [--config FILE] status "
-                  "[--json]\n", argc < 2 ? "missing command"
-                                          : "unknown command or extra "
-                                            "argument");
+                  "[--json]\n", usage_error);
       return EXIT_USAGE;
     }
 

@@ -72,7 +72,8 @@ char *jl_config_default_path (GError **error);
 /* Loads @path, then kylin.properties.override beside it when present, and
  * validates every setting jobleader uses. An invalid or missing value is
  * JL_ERROR_INVALID with a message naming the key, the value, and the file
- * and line. A missing @path is JL_ERROR_NOT_FOUND. */
+ * and line. A missing @path is JL_ERROR_NOT_FOUND, and its message names
+ * KYLIN_CONF or KYLIN_HOME when @path is the default path built from it. */
 JlConfig *jl_config_load (const char *path, GError **error);
 void jl_config_free (JlConfig *config);
 

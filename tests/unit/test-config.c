@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <zookeeper/zookeeper.h>
 
 #include "jobleader/config.h"
 #include "jobleader/error.h"
@@ -131,6 +133,42 @@ assert_rejected (const char *key, const char *value)
   ASSERT_INVALID (error, key);
   ASSERT_INVALID (error, quoted);
   ASSERT_INVALID (error, location);
+}
+
+/* Checks that @error's message contains @fragment, and prints the message
+ * when it does not. */
+static void
+assert_message_contains (const GError *error, const char *fragment)
+{
+  gboolean found = error != NULL
+                   && strstr (error->message, fragment) != NULL;
+
+  CU_ASSERT_TRUE (found);
+  if (!found)
+    printf ("\n  expected '%s' in: %s\n", fragment,
+            error != NULL ? error->message : "(no error)");
+}
+
+/* Checks that @key=@written, appended as line 3, is rejected with a message
+ * that names @key, @shown (the value after unescaping), the file and line,
+ * and the fix @fix. Returns the error for further checks. */
+static GError *
+assert_rejected_with_fix (const char *key, const char *written,
+                          const char *shown, const char *fix)
+{
+  g_autofree char *extra = g_strdup_printf ("%s=%s\n", key, written);
+  g_autofree char *quoted = g_strdup_printf ("'%s'", shown);
+  g_autofree char *location = NULL;
+  GError *error = load_invalid (extra, 3, &location);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (error);
+  CU_ASSERT_TRUE (g_error_matches (error, JL_ERROR, JL_ERROR_INVALID));
+  assert_message_contains (error, key);
+  assert_message_contains (error, quoted);
+  assert_message_contains (error, location);
+  assert_message_contains (error, fix);
+
+  return error;
 }
 
 static guint
@@ -373,7 +411,6 @@ test_config_connect_string_bad_host (void)
   assert_rejected (key, ":2181");
   assert_rejected (key, "zk 1:2181");
   assert_rejected (key, "zk1:2181,,zk2:2181");
-  assert_rejected (key, "::1:2181");
   assert_rejected (key, "[zk1]:2181");
 }
 
@@ -409,13 +446,115 @@ test_config_connect_string_blanks (void)
 }
 
 static void
+test_config_connect_string_empty (void)
+{
+  const char *key = "kylin.env.zookeeper-connect-string";
+  g_autoptr (GError) empty = assert_rejected_with_fix (key, "", "",
+                                                       "zk1:2181,zk2:2181");
+  g_autoptr (GError) blank = assert_rejected_with_fix (key, "\\ \\t", " \t",
+                                                       "zk1:2181,zk2:2181");
+  g_autoptr (GError) chroot_only =
+    assert_rejected_with_fix (key, "/kylin", "/kylin", "zk1:2181,zk2:2181");
+
+  assert_message_contains (empty, "empty");
+  assert_message_contains (blank, "empty");
+  assert_message_contains (chroot_only, "empty");
+}
+
+/* The ZooKeeper C client splits an entry at its last ':' and cannot
+ * resolve a bracketed host, so IPv6 addresses go without brackets. */
+static void
 test_config_connect_string_ipv6 (void)
 {
-  g_autoptr (JlConfig) config =
-    load_valid ("kylin.env.zookeeper-connect-string=[::1]:2181\n");
+  const char *key = "kylin.env.zookeeper-connect-string";
+  g_autoptr (JlConfig) loopback =
+    load_valid ("kylin.env.zookeeper-connect-string=::1:57513\n");
+  g_autoptr (JlConfig) list =
+    load_valid ("kylin.env.zookeeper-connect-string="
+                "fe80::1:2181, 127.0.0.1:2181/kylin\n");
+  g_autoptr (GError) bracketed =
+    assert_rejected_with_fix (key, "[::1]:57513", "[::1]:57513",
+                              "e.g. ::1:57513");
+  g_autoptr (GError) no_port =
+    assert_rejected_with_fix (key, "::1", "::1", "e.g. ::1:2181");
 
-  CU_ASSERT_PTR_NOT_NULL_FATAL (config);
-  CU_ASSERT_STRING_EQUAL (config->zk_connect, "[::1]:2181");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (loopback);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (list);
+  CU_ASSERT_STRING_EQUAL (loopback->zk_connect, "::1:57513");
+  CU_ASSERT_STRING_EQUAL (list->zk_connect,
+                          "fe80::1:2181,127.0.0.1:2181/kylin");
+  assert_message_contains (bracketed, "without brackets");
+  assert_message_contains (no_port, "has no port");
+}
+
+/* Returns whether zookeeper_init() of the linked ZooKeeper C client
+ * accepts @connect_string. zookeeper_init() only parses and resolves the
+ * hosts, and its own thread would connect later, so the handle is closed at
+ * once. */
+static gboolean
+zookeeper_client_accepts (const char *connect_string)
+{
+  zhandle_t *handle = zookeeper_init (connect_string, NULL, 10000, NULL, NULL,
+                                      0);
+
+  if (handle == NULL)
+    return FALSE;
+
+  zookeeper_close (handle);
+  return TRUE;
+}
+
+/* Compares the configuration's verdict with the client's on values where
+ * both must agree. The configuration is stricter elsewhere: the client also
+ * takes "/kylin" (no server), port 99999 (glibc's getaddrinfo() truncates
+ * it to 16 bits), and a list in which a bracketed entry cannot be resolved
+ * but another one can. */
+static void
+test_config_connect_string_matches_client (void)
+{
+  static const struct {
+    const char *value;
+    gboolean valid;
+  } cases[] = {
+    { "127.0.0.1:2181", TRUE },
+    { "localhost:2181/kylin", TRUE },
+    { "::1:57513", TRUE },
+    { "fe80::1:2181", TRUE },
+    { "::1:2181,127.0.0.1:2181", TRUE },
+    { "[::1]:57513", FALSE },
+    { "[::1]", FALSE },
+    { "::1", FALSE },
+    { "zk1", FALSE },
+    { "localhost:0", FALSE },
+    { "localhost:abc", FALSE },
+  };
+  FILE *log_sink = fopen ("/dev/null", "w");
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (log_sink);
+  zoo_set_log_stream (log_sink);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("kylin.env.zookeeper-connect-string=%s\n"
+                         "kylin.jobleader.hbase.thrift-servers=t1:9090\n",
+                         cases[i].value);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JlConfig) config = load_texts (text, NULL, NULL, &error);
+      gboolean config_valid = config != NULL;
+      gboolean client_valid = zookeeper_client_accepts (cases[i].value);
+
+      CU_ASSERT_EQUAL (config_valid, cases[i].valid);
+      CU_ASSERT_EQUAL (client_valid, cases[i].valid);
+      if (config_valid != cases[i].valid || client_valid != cases[i].valid)
+        printf ("\n  '%s': expected %s, configuration %s, client %s\n",
+                cases[i].value, cases[i].valid ? "valid" : "invalid",
+                config_valid ? "accepts" : "rejects",
+                client_valid ? "accepts" : "rejects");
+    }
+
+  zoo_set_log_stream (NULL);
+  fclose (log_sink);
 }
 
 static void
@@ -464,6 +603,89 @@ test_config_thrift_servers_invalid (void)
   assert_rejected (key, "thrift1:70000");
   assert_rejected (key, "thrift1:9090,");
   assert_rejected (key, "[not-an-address]:9090");
+}
+
+static void
+test_config_thrift_servers_separators (void)
+{
+  const char *key = "kylin.jobleader.hbase.thrift-servers";
+  g_autoptr (GError) semicolon =
+    assert_rejected_with_fix (key, "h:9090;h2:9090", "h:9090;h2:9090",
+                              "separate Thrift gateways with commas, e.g. "
+                              "h:9090,h2:9090");
+  g_autoptr (GError) blank =
+    assert_rejected_with_fix (key, "h:9090 h2:9090", "h:9090 h2:9090",
+                              "separate Thrift gateways with commas, e.g. "
+                              "h:9090,h2:9090");
+  g_autoptr (GError) zookeeper =
+    assert_rejected_with_fix ("kylin.env.zookeeper-connect-string",
+                              "zk1:2181;zk2:2181", "zk1:2181;zk2:2181",
+                              "separate ZooKeeper servers with commas, e.g. "
+                              "zk1:2181,zk2:2181");
+
+  CU_ASSERT_PTR_NULL (strstr (semicolon->message, "bracket"));
+  CU_ASSERT_PTR_NULL (strstr (blank->message, "bracket"));
+  CU_ASSERT_PTR_NULL (strstr (zookeeper->message, "bracket"));
+}
+
+static void
+test_config_thrift_servers_url_prefix (void)
+{
+  const char *key = "kylin.jobleader.hbase.thrift-servers";
+  g_autoptr (GError) one =
+    assert_rejected_with_fix (key, "thrift://127.0.0.1:9090",
+                              "thrift://127.0.0.1:9090",
+                              "drop the 'thrift://' prefix, e.g. write "
+                              "127.0.0.1:9090");
+  g_autoptr (GError) list =
+    assert_rejected_with_fix (key, "thrift://t1:9090,thrift://t2:9090",
+                              "thrift://t1:9090,thrift://t2:9090",
+                              "e.g. write t1:9090,t2:9090");
+  g_autoptr (GError) zookeeper =
+    assert_rejected_with_fix ("kylin.env.zookeeper-connect-string",
+                              "zk://zk1:2181/kylin", "zk://zk1:2181/kylin",
+                              "drop the 'zk://' prefix, e.g. write "
+                              "zk1:2181/kylin");
+
+  CU_ASSERT_PTR_NULL (strstr (one->message, "bracket"));
+}
+
+static void
+test_config_thrift_servers_ipv6 (void)
+{
+  const char *key = "kylin.jobleader.hbase.thrift-servers";
+  g_autoptr (GError) unclosed =
+    assert_rejected_with_fix (key, "[::1:9090", "[::1:9090",
+                              "the closing ']' is missing");
+  g_autoptr (GError) bare =
+    assert_rejected_with_fix (key, "::1:9090", "::1:9090",
+                              "write it in brackets, e.g. [::1]:9090");
+  g_autoptr (GError) no_port =
+    assert_rejected_with_fix (key, "[::1]", "[::1]", "[::1]:PORT");
+
+  assert_message_contains (unclosed, "e.g. [::1]:9090");
+  CU_ASSERT_PTR_NULL (strstr (unclosed->message, "has no port"));
+  assert_message_contains (no_port, "has no port");
+}
+
+static void
+test_config_thrift_servers_empty (void)
+{
+  const char *key = "kylin.jobleader.hbase.thrift-servers";
+  g_autoptr (GError) empty =
+    assert_rejected_with_fix (key, "", "", "e.g. thrift1:9090,thrift2:9090");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JlConfig) local =
+    load_texts ("kylin.env.zookeeper-connect-string=zk1:2181\n"
+                "kylin.metadata.url=/var/kylin/meta\n"
+                "kylin.jobleader.hbase.thrift-servers=\n", NULL, NULL,
+                &error);
+
+  assert_message_contains (empty, "empty");
+  assert_message_contains (empty, "kylin_metadata");
+  CU_ASSERT_PTR_NULL (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (local);
+  CU_ASSERT_EQUAL (local->thrift_servers->len, 0);
 }
 
 static void
@@ -630,6 +852,40 @@ test_config_retry_backoff_minimum (void)
                              "100", NULL, "99", NULL);
 }
 
+/* A value above the maximum gets a message with the whole range, which
+ * the value would otherwise seem to meet. */
+static void
+test_config_milliseconds_maximum (void)
+{
+  g_autoptr (GError) ttl =
+    assert_rejected_with_fix ("kylin.jobleader.lease.ttl-ms", "2147483648",
+                              "2147483648",
+                              "expected milliseconds between 1000 and "
+                              "86400000");
+  g_autoptr (GError) retry =
+    assert_rejected_with_fix ("kylin.jobleader.retry.max-backoff-ms",
+                              "999999999999", "999999999999",
+                              "expected milliseconds between 100 and "
+                              "3600000");
+  g_autoptr (GError) margin =
+    assert_rejected_with_fix ("kylin.jobleader.zookeeper.safety-margin-ms",
+                              "99999999999", "99999999999",
+                              "expected milliseconds between 500 and 39999");
+  g_autoptr (JlConfig) at_maximum = load_valid (
+    "kylin.jobleader.lease.ttl-ms=86400000\n"
+    "kylin.jobleader.retry.max-backoff-ms=3600000\n"
+    KEY_SESSION_TIMEOUT "=120000\n"
+    "kylin.jobleader.zookeeper.safety-margin-ms=39999\n");
+
+  assert_rejected ("kylin.jobleader.lease.ttl-ms", "86400001");
+  assert_rejected ("kylin.jobleader.retry.max-backoff-ms", "3600001");
+  assert_rejected ("kylin.jobleader.zookeeper.safety-margin-ms", "40000");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (at_maximum);
+  CU_ASSERT_EQUAL (at_maximum->lease_ttl_ms, 86400000);
+  CU_ASSERT_EQUAL (at_maximum->retry_max_ms, 3600000);
+  CU_ASSERT_EQUAL (at_maximum->zk_safety_margin_ms, 39999);
+}
+
 static void
 test_config_base_path_normalised (void)
 {
@@ -792,15 +1048,45 @@ test_config_bad_properties_syntax (void)
 static void
 test_config_event_log (void)
 {
-  g_autoptr (JlConfig) config =
-    load_valid ("kylin.jobleader.event-log=/var/log/kylin/jobleader.jsonl\n");
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (),
+                                            "jobleader-events.jsonl", NULL);
+  g_autofree char *extra = g_strdup_printf ("kylin.jobleader.event-log=%s\n",
+                                            path);
+  g_autoptr (JlConfig) config = load_valid (extra);
   g_autoptr (JlConfig) empty = load_valid ("kylin.jobleader.event-log=\n");
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (config);
   CU_ASSERT_PTR_NOT_NULL_FATAL (empty);
-  CU_ASSERT_STRING_EQUAL (config->event_log, "/var/log/kylin/jobleader.jsonl");
+  CU_ASSERT_STRING_EQUAL (config->event_log, path);
   CU_ASSERT_PTR_NULL (empty->event_log);
   assert_rejected ("kylin.jobleader.event-log", "logs/events.jsonl");
+}
+
+static void
+test_config_event_log_folder_missing (void)
+{
+  const char *key = "kylin.jobleader.event-log";
+  g_autoptr (GError) missing =
+    assert_rejected_with_fix (key, "/nonexistent-dir/x.jsonl",
+                              "/nonexistent-dir/x.jsonl",
+                              "the folder /nonexistent-dir does not exist; "
+                              "create it");
+  g_autoptr (GError) folder =
+    assert_rejected_with_fix (key, g_get_tmp_dir (), g_get_tmp_dir (),
+                              "expected a file path");
+  g_autofree char *file = NULL;
+  g_autofree char *below_file = NULL;
+  g_autoptr (GError) error = NULL;
+  int fd = g_file_open_tmp ("jl-event-log-XXXXXX", &file, &error);
+
+  CU_ASSERT_FATAL (fd >= 0);
+  g_close (fd, NULL);
+  below_file = g_build_filename (file, "x.jsonl", NULL);
+
+  g_autoptr (GError) not_folder =
+    assert_rejected_with_fix (key, below_file, below_file, "is not a folder");
+
+  g_unlink (file);
 }
 
 static void
@@ -874,6 +1160,125 @@ test_config_default_path (void)
   CU_ASSERT_PTR_NULL (from_nothing);
   ASSERT_INVALID (error, "--config");
   ASSERT_INVALID (error, "KYLIN_CONF");
+}
+
+/* Loads the default path with KYLIN_CONF set to @conf and KYLIN_HOME to
+ * @home, and returns the error. Both variables are restored. */
+static GError *
+load_default_path (const char *conf, const char *home)
+{
+  g_autofree char *saved_conf = g_strdup (g_getenv ("KYLIN_CONF"));
+  g_autofree char *saved_home = g_strdup (g_getenv ("KYLIN_HOME"));
+  g_autofree char *path = NULL;
+  g_autoptr (JlConfig) config = NULL;
+  GError *error = NULL;
+
+  set_env ("KYLIN_CONF", conf);
+  set_env ("KYLIN_HOME", home);
+
+  path = jl_config_default_path (&error);
+  CU_ASSERT_PTR_NOT_NULL (path);
+  if (path != NULL)
+    config = jl_config_load (path, &error);
+
+  set_env ("KYLIN_CONF", saved_conf);
+  set_env ("KYLIN_HOME", saved_home);
+
+  CU_ASSERT_PTR_NULL (config);
+  return error;
+}
+
+/* A missing default file names the environment variable its path came
+ * from, because the operator may not know that it is set. */
+static void
+test_config_default_path_origin (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("jl-config-XXXXXX", NULL);
+  g_autofree char *conf_path = NULL;
+  g_autofree char *home_path = NULL;
+  g_autofree char *from_conf = NULL;
+  g_autofree char *from_home = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (dir);
+  g_rmdir (dir);
+  conf_path = g_build_filename (dir, "kylin.properties", NULL);
+  home_path = g_build_filename (dir, "conf", "kylin.properties", NULL);
+  from_conf = g_strdup_printf ("KYLIN_CONF=%s", dir);
+  from_home = g_strdup_printf ("KYLIN_HOME=%s", dir);
+
+  g_autoptr (GError) conf_error = load_default_path (dir, NULL);
+  g_autoptr (GError) home_error = load_default_path (NULL, dir);
+
+  CU_ASSERT_TRUE (g_error_matches (conf_error, JL_ERROR, JL_ERROR_NOT_FOUND));
+  assert_message_contains (conf_error, conf_path);
+  assert_message_contains (conf_error, from_conf);
+  assert_message_contains (conf_error, "set KYLIN_CONF to the folder that "
+                                       "contains kylin.properties");
+  assert_message_contains (conf_error, "--config FILE");
+
+  CU_ASSERT_TRUE (g_error_matches (home_error, JL_ERROR, JL_ERROR_NOT_FOUND));
+  assert_message_contains (home_error, home_path);
+  assert_message_contains (home_error, from_home);
+  assert_message_contains (home_error, "KYLIN_CONF is not set");
+  assert_message_contains (home_error, "--config FILE");
+}
+
+/* Runs the jobleader command line, built beside the test runner's folder,
+ * with @args, and returns its exit status and standard error. */
+static int
+run_jobleader (const char *const *args, char **standard_error)
+{
+  g_autofree char *runner = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *tests_dir = NULL;
+  g_autofree char *program = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (runner);
+  tests_dir = g_path_get_dirname (runner);
+  program = g_build_filename (tests_dir, "..", "jobleader", NULL);
+
+  g_ptr_array_add (argv, program);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  CU_ASSERT_TRUE_FATAL (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
+                                      G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                      NULL, standard_error, &wait_status,
+                                      &error));
+  CU_ASSERT_TRUE_FATAL (WIFEXITED (wait_status));
+
+  return WEXITSTATUS (wait_status);
+}
+
+/* Checks that the command line exits with status 2 and a usage line that
+ * contains @fragment. */
+static void
+assert_usage_error (const char *const *args, const char *fragment)
+{
+  g_autofree char *standard_error = NULL;
+  int status = run_jobleader (args, &standard_error);
+
+  CU_ASSERT_EQUAL (status, 2);
+  CU_ASSERT_PTR_NOT_NULL (strstr (standard_error, fragment));
+  CU_ASSERT_PTR_NOT_NULL (strstr (standard_error,
+                                  "usage: jobleader [--config FILE] status"));
+  if (strstr (standard_error, fragment) == NULL)
+    printf ("\n  expected '%s' in: %s\n", fragment, standard_error);
+}
+
+static void
+test_cli_usage_names_argument (void)
+{
+  const char *const unknown[] = { "foo", NULL };
+  const char *const extra[] = { "--config", "C", "status", "extra", NULL };
+  const char *const none[] = { NULL };
+
+  assert_usage_error (unknown, "jobleader: unknown command 'foo'");
+  assert_usage_error (extra, "jobleader: unexpected argument 'extra'");
+  assert_usage_error (none, "jobleader: missing command");
 }
 
 /* Parses @value with jl_metadata_url_parse, which must succeed. */
@@ -1091,10 +1496,19 @@ static const CU_TestInfo config_tests[] = {
   { "config connect string bad chroot",
     test_config_connect_string_bad_chroot },
   { "config connect string blanks", test_config_connect_string_blanks },
+  { "config connect string empty", test_config_connect_string_empty },
   { "config connect string IPv6", test_config_connect_string_ipv6 },
+  { "config connect string matches client",
+    test_config_connect_string_matches_client },
   { "config thrift servers parsed", test_config_thrift_servers_parsed },
   { "config thrift servers missing", test_config_thrift_servers_missing },
   { "config thrift servers invalid", test_config_thrift_servers_invalid },
+  { "config thrift servers separators",
+    test_config_thrift_servers_separators },
+  { "config thrift servers URL prefix",
+    test_config_thrift_servers_url_prefix },
+  { "config thrift servers IPv6", test_config_thrift_servers_ipv6 },
+  { "config thrift servers empty", test_config_thrift_servers_empty },
   { "config number syntax", test_config_number_syntax },
   { "config number message", test_config_number_message },
   { "config thrift timeout range", test_config_thrift_timeout_range },
@@ -1110,6 +1524,7 @@ static const CU_TestInfo config_tests[] = {
   { "config renew not below TTL", test_config_renew_not_below_ttl },
   { "config TTL minimum", test_config_ttl_minimum },
   { "config retry backoff minimum", test_config_retry_backoff_minimum },
+  { "config milliseconds maximum", test_config_milliseconds_maximum },
   { "config base path normalised", test_config_base_path_normalised },
   { "config base path root", test_config_base_path_root },
   { "config base path invalid", test_config_base_path_invalid },
@@ -1123,9 +1538,13 @@ static const CU_TestInfo config_tests[] = {
   { "config missing file", test_config_missing_file },
   { "config bad properties syntax", test_config_bad_properties_syntax },
   { "config event log", test_config_event_log },
+  { "config event log folder missing",
+    test_config_event_log_folder_missing },
   { "config hook executable", test_config_hook_executable },
   { "config hook invalid", test_config_hook_invalid },
   { "config default path", test_config_default_path },
+  { "config default path origin", test_config_default_path_origin },
+  { "CLI usage names argument", test_cli_usage_names_argument },
   { "metadata URL default", test_metadata_url_default },
   { "metadata URL empty identifier", test_metadata_url_empty_identifier },
   { "metadata URL scheme case", test_metadata_url_scheme_case },
