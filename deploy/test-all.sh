@@ -69,6 +69,9 @@ JOBLEADER_THRIFT_SERVERS=$(cat "$RUN_DIR/hbase/thrift-servers")
 export JOBLEADER_BUILD_DIR=$BUILD_DIR
 # The gateway-outage tests kill and restart this HBase's Thrift2 gateway.
 export JOBLEADER_HBASE_DIR=$RUN_DIR/hbase
+# The status cases of the store test use the ZooKeeper inside HBase.
+export JOBLEADER_ZOOKEEPER
+JOBLEADER_ZOOKEEPER=127.0.0.1:$(cat "$RUN_DIR/hbase/zookeeper-port")
 
 failed=0
 meson test -C "$BUILD_DIR" --print-errorlogs || failed=1

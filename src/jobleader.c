@@ -82,6 +82,8 @@ print_lease (const JlStatus *status)
   g_print ("lease:      %s epoch %" G_GINT64_FORMAT ", renewed %s, %s "
            "(stale %s)\n", lease->holder, lease->epoch, renewed, state,
            stale);
+  if (status->lease_error != NULL)
+    g_print ("            %s\n", status->lease_error);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "jobleader/store.h"
 
 #define STATUS_NODE_DATA_MAX 1024
+#define STATUS_CONNECT_WAIT_MAX_MS 10000
 
 typedef struct {
   GMutex lock;
@@ -38,7 +39,8 @@ on_connect_event (zhandle_t *zh, int type, int state, const char *path,
 static zhandle_t *
 status_connect (const JlConfig *config, ConnectWait *wait, GError **error)
 {
-  guint timeout_ms = config->zk_session_timeout_ms;
+  guint timeout_ms = MIN (config->zk_session_timeout_ms,
+                          STATUS_CONNECT_WAIT_MAX_MS);
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 
   zoo_set_debug_level (0);
@@ -184,7 +186,7 @@ status_read_election (JlStatus *status, const JlConfig *config,
 static gboolean
 status_read_lease (JlStatus *status, const JlConfig *config, GError **error)
 {
-  g_autoptr (JlStore) store = jl_store_open (config, error);
+  g_autoptr (JlStore) store = jl_store_open_read_only (config, error);
   g_autoptr (GError) read_error = NULL;
 
   if (store == NULL)
@@ -204,16 +206,40 @@ status_read_lease (JlStatus *status, const JlConfig *config, GError **error)
   return TRUE;
 }
 
+/* Reports a lease whose content carries another epoch than the stored
+ * epoch, which alone fences writes. The local store returns such a lease
+ * after an interrupted write or after the epoch file was removed. */
+static void
+status_check_stored_epoch (JlStatus *status)
+{
+  const JlLease *lease = status->lease;
+
+  if (lease == NULL || lease->epoch == status->stored_epoch)
+    return;
+
+  if (status->stored_epoch == 0)
+    status->lease_error = g_strdup_printf (
+      "no epoch is stored beside the lease content's epoch %" G_GINT64_FORMAT,
+      lease->epoch);
+  else
+    status->lease_error = g_strdup_printf (
+      "stored epoch %" G_GINT64_FORMAT " differs from the lease content's "
+      "epoch %" G_GINT64_FORMAT, status->stored_epoch, lease->epoch);
+}
+
 static void
 status_judge (JlStatus *status)
 {
   const JlLease *lease = status->lease;
   const JlStatusCandidate *leader = status->leader;
 
+  status_check_stored_epoch (status);
+
   status->lease_fresh = lease != NULL
                         && !jl_lease_is_stale (lease, status->now_ms);
   status->consistent = leader != NULL && lease != NULL
                        && lease->released_at_ms == 0
+                       && lease->epoch == status->stored_epoch
                        && lease->epoch == leader->epoch
                        && g_strcmp0 (lease->holder, leader->holder) == 0;
 }

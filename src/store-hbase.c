@@ -28,6 +28,8 @@ typedef struct
   char *table;          /* "ns:table" or "table", as data calls take it */
   char *namespace_name; /* NULL for HBase's default namespace */
   char *qualifier;      /* the table name within its namespace */
+  JlStoreMode mode;
+  gboolean table_found; /* the table was seen to exist */
 } JlHBaseStore;
 
 static void
@@ -339,6 +341,14 @@ hbase_store_read (JlStore  *store,
   *out = NULL;
   *stored_epoch = 0;
 
+  /* A read-only store does not create the table, so a missing table means
+   * that no lease is stored. */
+  if (!self->table_found && !table_exists (self, &self->table_found, error))
+    return FALSE;
+
+  if (!self->table_found)
+    return TRUE;
+
   get->row = jl_thrift_bytes_from_string (JL_LEASE_RESOURCE);
   add_column (get, QUALIFIER_CONTENT);
   add_column (get, QUALIFIER_EPOCH);
@@ -452,6 +462,15 @@ write_lease (JlHBaseStore       *self,
              gboolean           *applied,
              GError            **error)
 {
+  if (self->mode == JL_STORE_READ_ONLY)
+    {
+      g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                   "Lease with epoch %" G_GINT64_FORMAT " was not written: "
+                   "HBase table '%s' was opened read-only", lease->epoch,
+                   self->table);
+      return FALSE;
+    }
+
   g_autoptr (GByteArray) table = jl_thrift_bytes_from_string (self->table);
   g_autoptr (GByteArray) row = jl_thrift_bytes_from_string (JL_LEASE_RESOURCE);
   g_autoptr (GByteArray) family = jl_thrift_bytes_from_string (FAMILY);
@@ -562,7 +581,8 @@ static const JlStoreClass hbase_store_class = {
 };
 
 JlStore *
-jl_hbase_store_open (const JlConfig *config, GError **error)
+jl_hbase_store_open (const JlConfig *config, JlStoreMode mode,
+                     GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (config->metadata.identifier != NULL, NULL);
@@ -590,11 +610,20 @@ jl_hbase_store_open (const JlConfig *config, GError **error)
   if (!parse_table_name (self, config->metadata.identifier, error))
     return NULL;
 
+  self->mode = mode;
   self->client = jl_thrift_client_new (config->thrift_servers,
                                        config->thrift_timeout_ms);
 
-  if (!ensure_table (self, error))
+  /* Both modes contact a gateway here, so an unreachable HBase fails the
+   * open. */
+  gboolean ready = mode == JL_STORE_READ_ONLY
+                     ? table_exists (self, &self->table_found, error)
+                     : ensure_table (self, error);
+  if (!ready)
     return NULL;
+
+  if (mode == JL_STORE_READ_WRITE)
+    self->table_found = TRUE;
 
   return (JlStore *) g_steal_pointer (&self);
 }

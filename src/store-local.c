@@ -7,9 +7,10 @@
  * Compare-and-set is safe between processes on one host. Every write holds
  * an exclusive flock() on .leader.json.lock while it reads the stored epoch,
  * compares it and replaces the files. Every read holds a shared lock, so it
- * returns the epoch and the content of the same write. flock() locks belong
- * to the open file description, so two stores in one process also exclude
- * each other. */
+ * returns the epoch and the content of the same write. The exception is a
+ * read-only store that finds no lock file (see read_without_creating()).
+ * flock() locks belong to the open file description, so two stores in one
+ * process also exclude each other. */
 #include "jobleader/store.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@ typedef struct {
   char *lock_path;        /* .leader.json.lock, never removed */
   char *lease_temp_path;  /* replacement files, written under the lock */
   char *epoch_temp_path;
+  JlStoreMode mode;
 } JlLocalStore;
 
 typedef enum {
@@ -74,12 +76,22 @@ set_io_error (GError **error, const char *action, const char *path)
 
 /* Takes a flock() @operation (LOCK_SH or LOCK_EX) on the store's lock file
  * and returns the descriptor that holds it, or -1. flock() has no timed
- * wait, so the lock is polled with a growing pause up to LOCK_WAIT_MAX_MS. */
+ * wait, so the lock is polled with a growing pause up to LOCK_WAIT_MAX_MS.
+ * With a non-NULL @missing the lock file is not created: a missing file
+ * sets *missing to TRUE and returns -1 without an error. */
 static int
-lock_store (JlLocalStore *self, int operation, GError **error)
+lock_store (JlLocalStore *self, int operation, gboolean *missing,
+            GError **error)
 {
-  g_auto (LocalFd) fd = open (self->lock_path,
-                              O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  int flags = missing != NULL ? O_RDONLY : O_RDONLY | O_CREAT;
+  g_auto (LocalFd) fd = open (self->lock_path, flags | O_CLOEXEC, 0644);
+
+  if (missing != NULL)
+    *missing = fd < 0 && errno == ENOENT;
+
+  if (fd < 0 && missing != NULL && *missing)
+    return -1;
+
   if (fd < 0)
     {
       set_io_error (error, "open lock file", self->lock_path);
@@ -246,6 +258,50 @@ read_stored_lease (JlLocalStore *self, JlLease **out, GError **error)
   return FALSE;
 }
 
+/* Reads the epoch and the lease, each of which may be missing. */
+static gboolean
+read_files (JlLocalStore *self, JlLease **out, gint64 *stored_epoch,
+            GError **error)
+{
+  gboolean epoch_exists = FALSE;
+
+  if (!read_stored_epoch (self, &epoch_exists, stored_epoch, error))
+    return FALSE;
+
+  return read_stored_lease (self, out, error);
+}
+
+/* Reads without creating the lock file, for JL_STORE_READ_ONLY. A missing
+ * lock file means that no writer has started, because every writer creates
+ * it before it writes. The files are then read without the lock, and read
+ * again under the lock when a writer created it meanwhile. */
+static gboolean
+read_without_creating (JlLocalStore *self, JlLease **out,
+                       gint64 *stored_epoch, GError **error)
+{
+  gboolean lock_missing = FALSE;
+  g_auto (LocalFd) lock_fd = lock_store (self, LOCK_SH, &lock_missing,
+                                         error);
+
+  if (lock_fd < 0 && !lock_missing)
+    return FALSE;
+
+  if (!read_files (self, out, stored_epoch, error))
+    return FALSE;
+
+  if (lock_fd >= 0 || !g_file_test (self->lock_path, G_FILE_TEST_EXISTS))
+    return TRUE;
+
+  g_clear_pointer (out, jl_lease_free);
+  *stored_epoch = 0;
+
+  lock_fd = lock_store (self, LOCK_SH, &lock_missing, error);
+  if (lock_fd < 0 && !lock_missing)
+    return FALSE;
+
+  return read_files (self, out, stored_epoch, error);
+}
+
 /* The lease returned can carry an epoch other than *stored_epoch. It is
  * lower after an interrupted write (see write_lease()), and any epoch can
  * sit beside 0 after an operator removed the epoch file. Only *stored_epoch
@@ -256,25 +312,28 @@ local_read (JlStore *store, JlLease **out, gint64 *stored_epoch,
 {
   JlLocalStore *self = (JlLocalStore *) store;
   gint64 epoch = 0;
-  gboolean epoch_exists = FALSE;
   g_autoptr (JlLease) lease = NULL;
+  gboolean read = FALSE;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
-  if (stored_epoch != NULL)
-    *stored_epoch = 0;
+  if (self->mode == JL_STORE_READ_ONLY)
+    {
+      read = read_without_creating (self, &lease, &epoch, error);
+    }
+  else
+    {
+      g_auto (LocalFd) lock_fd = lock_store (self, LOCK_SH, NULL, error);
 
-  g_auto (LocalFd) lock_fd = lock_store (self, LOCK_SH, error);
-  if (lock_fd < 0)
-    return FALSE;
+      read = lock_fd >= 0 && read_files (self, &lease, &epoch, error);
+    }
 
-  if (!read_stored_epoch (self, &epoch_exists, &epoch, error))
-    return FALSE;
-
+  /* The epoch is set even when only the lease file is damaged, as
+   * JlStoreClass.read documents. */
   if (stored_epoch != NULL)
     *stored_epoch = epoch;
 
-  if (!read_stored_lease (self, &lease, error))
+  if (!read)
     return FALSE;
 
   *out = g_steal_pointer (&lease);
@@ -508,11 +567,20 @@ write_if (JlStore *store, const JlLease *lease, WriteCondition condition,
 
   g_return_val_if_fail (lease != NULL, FALSE);
 
+  if (self->mode == JL_STORE_READ_ONLY)
+    {
+      g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                   "Lease with epoch %" G_GINT64_FORMAT " was not written: "
+                   "the local store '%s' was opened read-only",
+                   lease->epoch, self->folder);
+      return FALSE;
+    }
+
   g_autofree char *json = serialize_lease (lease, error);
   if (json == NULL)
     return FALSE;
 
-  g_auto (LocalFd) lock_fd = lock_store (self, LOCK_EX, error);
+  g_auto (LocalFd) lock_fd = lock_store (self, LOCK_EX, NULL, error);
   if (lock_fd < 0)
     return FALSE;
 
@@ -590,8 +658,153 @@ check_config (const JlConfig *config, GError **error)
   return TRUE;
 }
 
+/* Returns the nearest ancestor of @path that exists but is not a folder,
+ * or NULL. It explains an ENOTDIR from stat(). */
+static char *
+find_file_ancestor (const char *path)
+{
+  g_autofree char *current = g_path_get_dirname (path);
+
+  for (;;)
+    {
+      struct stat info;
+
+      if (stat (current, &info) == 0)
+        return S_ISDIR (info.st_mode) ? NULL : g_steal_pointer (&current);
+
+      g_autofree char *parent = g_path_get_dirname (current);
+      if (g_str_equal (parent, current))
+        return NULL;
+
+      g_free (current);
+      current = g_steal_pointer (&parent);
+    }
+}
+
+static gboolean
+set_not_folder_error (GError **error, const char *root, const char *path)
+{
+  if (g_str_equal (root, path))
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "Invalid kylin.metadata.url '%s': it exists but is not a "
+                 "folder", root);
+  else
+    g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
+                 "Invalid kylin.metadata.url '%s': '%s' exists but is not a "
+                 "folder", root, path);
+
+  return FALSE;
+}
+
+/* Checks that @path is a folder. Sets *exists to FALSE and returns TRUE
+ * when it is missing. @root, the kylin.metadata.url folder, is named in
+ * messages. */
+static gboolean
+check_folder (const char *root, const char *path, gboolean *exists,
+              GError **error)
+{
+  struct stat info;
+
+  *exists = FALSE;
+
+  if (stat (path, &info) == 0)
+    {
+      if (!S_ISDIR (info.st_mode))
+        return set_not_folder_error (error, root, path);
+
+      *exists = TRUE;
+      return TRUE;
+    }
+
+  int saved_errno = errno;
+
+  if (saved_errno == ENOENT)
+    return TRUE;
+
+  g_autofree char *file_ancestor = saved_errno == ENOTDIR
+                                   ? find_file_ancestor (path) : NULL;
+  if (file_ancestor != NULL)
+    return set_not_folder_error (error, root, file_ancestor);
+
+  g_set_error (error, JL_ERROR, JL_ERROR_UNAVAILABLE,
+               "Cannot use the kylin.metadata.url folder '%s': failed to "
+               "check '%s': %s", root, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* Creates the folder @path unless another process just created it. */
+static gboolean
+make_folder (const char *root, const char *path, GError **error)
+{
+  gboolean exists = FALSE;
+
+  if (mkdir (path, 0755) == 0)
+    return TRUE;
+
+  int saved_errno = errno;
+
+  if (saved_errno == EEXIST)
+    return check_folder (root, path, &exists, error);
+
+  g_set_error (error, JL_ERROR, JL_ERROR_UNAVAILABLE,
+               "Failed to create folder '%s' for kylin.metadata.url '%s': %s",
+               path, root, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* Creates the kylin.metadata.url folder @root. Its parent must exist, so
+ * that a mistyped path fails instead of creating a new folder tree. */
+static gboolean
+make_root_folder (const char *root, GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (root);
+  gboolean parent_exists = FALSE;
+
+  if (!check_folder (root, parent, &parent_exists, error))
+    return FALSE;
+
+  if (!parent_exists)
+    {
+      g_set_error (error, JL_ERROR, JL_ERROR_NOT_FOUND,
+                   "Cannot create the kylin.metadata.url folder '%s': its "
+                   "parent folder '%s' does not exist. Correct "
+                   "kylin.metadata.url, or create '%s' first", root, parent,
+                   parent);
+      return FALSE;
+    }
+
+  return make_folder (root, root, error);
+}
+
+/* Checks the kylin.metadata.url folder @root and its job_engine folder
+ * @folder, and in JL_STORE_READ_WRITE mode creates whichever is missing. */
+static gboolean
+prepare_folders (const char *root, const char *folder, JlStoreMode mode,
+                 GError **error)
+{
+  gboolean exists = FALSE;
+
+  if (!check_folder (root, root, &exists, error))
+    return FALSE;
+
+  if (!exists && mode == JL_STORE_READ_ONLY)
+    return TRUE;
+
+  if (!exists && !make_root_folder (root, error))
+    return FALSE;
+
+  if (!check_folder (root, folder, &exists, error))
+    return FALSE;
+
+  if (exists || mode == JL_STORE_READ_ONLY)
+    return TRUE;
+
+  return make_folder (root, folder, error);
+}
+
 JlStore *
-jl_local_store_open (const JlConfig *config, GError **error)
+jl_local_store_open (const JlConfig *config, JlStoreMode mode,
+                     GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -599,15 +812,15 @@ jl_local_store_open (const JlConfig *config, GError **error)
   if (!check_config (config, error))
     return NULL;
 
-  g_autofree char *lease_path = g_build_filename (config->metadata.path,
-                                                  JL_LEASE_RESOURCE, NULL);
+  /* Without a trailing '/', the parent of the root is its dirname. */
+  g_autofree char *root = g_canonicalize_filename (config->metadata.path,
+                                                   NULL);
+  g_autofree char *lease_path = g_build_filename (root, JL_LEASE_RESOURCE,
+                                                  NULL);
   g_autofree char *folder = g_path_get_dirname (lease_path);
 
-  if (g_mkdir_with_parents (folder, 0755) < 0)
-    {
-      set_io_error (error, "create folder", folder);
-      return NULL;
-    }
+  if (!prepare_folders (root, folder, mode, error))
+    return NULL;
 
   g_autofree char *base = g_path_get_basename (lease_path);
   g_autofree char *hidden_base = g_strconcat (folder, G_DIR_SEPARATOR_S ".",
@@ -615,6 +828,7 @@ jl_local_store_open (const JlConfig *config, GError **error)
 
   JlLocalStore *self = g_new0 (JlLocalStore, 1);
   self->parent.klass = &local_store_class;
+  self->mode = mode;
   self->epoch_path = g_strconcat (lease_path, ".epoch", NULL);
   self->lock_path = g_strconcat (hidden_base, ".lock", NULL);
   self->lease_temp_path = g_strconcat (hidden_base, ".tmp", NULL);

@@ -5,8 +5,8 @@
 
 #include "jobleader/error.h"
 
-JlStore *
-jl_store_open (const JlConfig *config, GError **error)
+static JlStore *
+open_store (const JlConfig *config, JlStoreMode mode, GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -14,14 +14,26 @@ jl_store_open (const JlConfig *config, GError **error)
   switch (config->metadata.kind)
     {
     case JL_METASTORE_HBASE:
-      return jl_hbase_store_open (config, error);
+      return jl_hbase_store_open (config, mode, error);
     case JL_METASTORE_LOCAL:
-      return jl_local_store_open (config, error);
+      return jl_local_store_open (config, mode, error);
     }
 
   g_set_error (error, JL_ERROR, JL_ERROR_INVALID,
                "Unsupported metastore kind %d", (int) config->metadata.kind);
   return NULL;
+}
+
+JlStore *
+jl_store_open (const JlConfig *config, GError **error)
+{
+  return open_store (config, JL_STORE_READ_WRITE, error);
+}
+
+JlStore *
+jl_store_open_read_only (const JlConfig *config, GError **error)
+{
+  return open_store (config, JL_STORE_READ_ONLY, error);
 }
 
 void
@@ -105,48 +117,94 @@ write_or_retry (JlStore       *store,
   return FALSE;
 }
 
+/* Returns what the store contains, for rejection messages: the stored
+ * epoch, which alone fences writes, then the holder of the lease content,
+ * and the content's epoch when it differs. @stored is NULL when no lease
+ * content is stored, @stored_epoch is 0 when no epoch is stored. */
+static char *
+describe_stored (JlStore *store, gint64 stored_epoch, const JlLease *stored)
+{
+  const char *name = store->klass->name;
+
+  if (stored == NULL && stored_epoch == 0)
+    return g_strdup_printf ("the %s store contains no lease and no epoch",
+                            name);
+
+  if (stored == NULL)
+    return g_strdup_printf ("the %s store contains epoch %" G_GINT64_FORMAT
+                            " but no lease content", name, stored_epoch);
+
+  if (stored_epoch == 0)
+    return g_strdup_printf ("the %s store contains no epoch, but its lease "
+                            "content has epoch %" G_GINT64_FORMAT ", held "
+                            "by '%s'", name, stored->epoch, stored->holder);
+
+  if (stored->epoch != stored_epoch)
+    return g_strdup_printf ("the %s store contains epoch %" G_GINT64_FORMAT
+                            ", but its lease content has epoch "
+                            "%" G_GINT64_FORMAT ", held by '%s'", name,
+                            stored_epoch, stored->epoch, stored->holder);
+
+  return g_strdup_printf ("the %s store contains epoch %" G_GINT64_FORMAT
+                          ", held by '%s'", name, stored_epoch,
+                          stored->holder);
+}
+
+/* Sets the error for a write_if_newer that was rejected although the read
+ * that followed found a lower stored epoch, and sets *retry so that
+ * another round runs. */
+static gboolean
+set_changed_error (const JlLease *lease,
+                   const char    *description,
+                   gboolean      *retry,
+                   GError       **error)
+{
+  *retry = TRUE;
+  g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
+               "Lease with epoch %" G_GINT64_FORMAT " was rejected, but the "
+               "read that followed found a lower epoch: %s. The stored lease "
+               "changed between the write and the read, so try again later",
+               lease->epoch, description);
+  return FALSE;
+}
+
 /* Handles the stored lease that made write_if_newer fail. @stored is NULL
- * when no lease row exists. */
+ * when no lease content is stored, and @stored_epoch is 0 when no epoch is
+ * stored. The decision follows @stored_epoch, because only the stored
+ * epoch fences writes. */
 static gboolean
 acquire_over (JlStore       *store,
               const JlLease *stored,
+              gint64         stored_epoch,
               const JlLease *lease,
               gboolean      *retry,
               GError       **error)
 {
-  if (stored == NULL)
+  if (stored_epoch == 0)
     return write_or_retry (store, store->klass->write_if_absent, lease, retry,
                            error);
 
-  if (is_own_lease (stored, lease))
+  g_autofree char *description = describe_stored (store, stored_epoch,
+                                                  stored);
+
+  if (stored_epoch < lease->epoch)
+    return set_changed_error (lease, description, retry, error);
+
+  if (stored != NULL && stored_epoch == lease->epoch
+      && is_own_lease (stored, lease))
     return write_or_retry (store, store->klass->write_if_same, lease, retry,
                            error);
 
-  if (stored->epoch < lease->epoch)
-    {
-      *retry = TRUE;
-      g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
-                   "Lease with epoch %" G_GINT64_FORMAT " was rejected, but "
-                   "the %s store now contains the lower epoch "
-                   "%" G_GINT64_FORMAT " of '%s'. It changed during every "
-                   "attempt, so try again later",
-                   lease->epoch, store->klass->name, stored->epoch,
-                   stored->holder);
-      return FALSE;
-    }
-
   g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
-               "Lease with epoch %" G_GINT64_FORMAT " was rejected: the %s "
-               "store contains epoch %" G_GINT64_FORMAT ", held by '%s'",
-               lease->epoch, store->klass->name, stored->epoch,
-               stored->holder);
+               "Lease with epoch %" G_GINT64_FORMAT " was rejected: %s",
+               lease->epoch, description);
   return FALSE;
 }
 
 /* Handles a damaged stored lease that made write_if_newer fail. With a
- * readable epoch the write failed because that epoch is not lower. Without
- * one, a missing epoch cell still lets write_if_absent succeed, but a
- * damaged epoch needs an operator. */
+ * readable epoch the write failed because that epoch is not lower, unless
+ * it changed in between. Without one, a missing epoch cell still lets
+ * write_if_absent succeed, but a damaged epoch needs an operator. */
 static gboolean
 acquire_over_damaged (JlStore       *store,
                       const GError  *damage,
@@ -157,11 +215,16 @@ acquire_over_damaged (JlStore       *store,
 {
   if (stored_epoch > 0)
     {
+      g_autofree char *description = g_strdup_printf (
+        "the %s store contains epoch %" G_GINT64_FORMAT " (%s)",
+        store->klass->name, stored_epoch, damage->message);
+
+      if (stored_epoch < lease->epoch)
+        return set_changed_error (lease, description, retry, error);
+
       g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
-                   "Lease with epoch %" G_GINT64_FORMAT " was rejected: "
-                   "the %s store contains epoch %" G_GINT64_FORMAT " (%s)",
-                   lease->epoch, store->klass->name, stored_epoch,
-                   damage->message);
+                   "Lease with epoch %" G_GINT64_FORMAT " was rejected: %s",
+                   lease->epoch, description);
       return FALSE;
     }
 
@@ -208,7 +271,7 @@ acquire_round (JlStore       *store,
   gint64 stored_epoch = 0;
 
   if (store->klass->read (store, &stored, &stored_epoch, &local_error))
-    return acquire_over (store, stored, lease, retry, error);
+    return acquire_over (store, stored, stored_epoch, lease, retry, error);
 
   if (g_error_matches (local_error, JL_ERROR, JL_ERROR_CORRUPT))
     return acquire_over_damaged (store, local_error, stored_epoch, lease,
@@ -254,30 +317,33 @@ explain_rejected_update (JlStore       *store,
   g_autoptr (JlLease) stored = NULL;
   gint64 stored_epoch = 0;
   g_autoptr (GError) read_error = NULL;
+  g_autofree char *message = NULL;
 
-  if (!store->klass->read (store, &stored, &stored_epoch, &read_error))
+  if (store->klass->read (store, &stored, &stored_epoch, &read_error))
     {
-      g_autofree char *message = g_strdup_printf (
-        "%s; reading the stored lease failed: %s", (*error)->message,
-        read_error->message);
+      g_autofree char *description = describe_stored (store, stored_epoch,
+                                                      stored);
 
-      g_clear_error (error);
-      g_set_error_literal (error, JL_ERROR, JL_ERROR_REJECTED, message);
-      return;
+      message = g_strdup_printf ("Lease with epoch %" G_GINT64_FORMAT " was "
+                                 "rejected: %s", lease->epoch, description);
+    }
+  else if (stored_epoch > 0)
+    {
+      message = g_strdup_printf ("Lease with epoch %" G_GINT64_FORMAT " was "
+                                 "rejected: the %s store contains epoch "
+                                 "%" G_GINT64_FORMAT ", and reading its lease "
+                                 "content failed: %s", lease->epoch,
+                                 store->klass->name, stored_epoch,
+                                 read_error->message);
+    }
+  else
+    {
+      message = g_strdup_printf ("%s; reading the stored lease failed: %s",
+                                 (*error)->message, read_error->message);
     }
 
   g_clear_error (error);
-
-  if (stored == NULL)
-    g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
-                 "Lease with epoch %" G_GINT64_FORMAT " was rejected: the %s "
-                 "store contains no lease", lease->epoch, store->klass->name);
-  else
-    g_set_error (error, JL_ERROR, JL_ERROR_REJECTED,
-                 "Lease with epoch %" G_GINT64_FORMAT " was rejected: the %s "
-                 "store contains epoch %" G_GINT64_FORMAT ", held by '%s'",
-                 lease->epoch, store->klass->name, stored->epoch,
-                 stored->holder);
+  g_set_error_literal (error, JL_ERROR, JL_ERROR_REJECTED, message);
 }
 
 gboolean

@@ -23,7 +23,8 @@ typedef struct {
   const JlStatusCandidate *leader; /* element of candidates, or NULL */
   JlLease *lease;              /* NULL when no lease is stored or readable */
   gint64 stored_epoch;         /* epoch cell of the lease row, 0 if none */
-  char *lease_error;           /* why a stored lease could not be read */
+  char *lease_error;           /* why the stored lease could not be read,
+                                  or why its epoch is not the stored one */
   gint64 now_ms;
   gboolean lease_fresh;        /* held and not past stale_at_ms */
   gboolean consistent;         /* the lease names the ZooKeeper leader */

@@ -21,7 +21,8 @@ typedef struct {
   /* Reads the lease. Returns TRUE and sets *out to NULL when no lease row
    * exists. JL_ERROR_CORRUPT when the row exists but cannot be decoded;
    * *stored_epoch is then still set when the epoch cell is readable, else
-   * it is 0. */
+   * it is 0. The local store can return a lease whose epoch differs from
+   * *stored_epoch, which alone fences writes. */
   gboolean (*read) (JlStore *store, JlLease **out, gint64 *stored_epoch,
                     GError **error);
 
@@ -44,13 +45,31 @@ struct _JlStore {
   const JlStoreClass *klass;
 };
 
-/* Opens the store that @config's kylin.metadata.url names: HBase through
- * the Thrift2 gateways, or a local folder. Creating the HBase table or the
- * folder when missing. JL_ERROR_UNAVAILABLE when no gateway answers. */
+/* What opening a store may change in the metastore. */
+typedef enum {
+  /* Creates the HBase table, or the local folder and its job_engine
+   * folder, when missing. The local folder's parent must exist. */
+  JL_STORE_READ_WRITE,
+  /* Creates nothing and rejects every write with JL_ERROR_INVALID. A
+   * missing table or folder reads as "no lease stored". */
+  JL_STORE_READ_ONLY,
+} JlStoreMode;
+
+/* Opens the store that @config's kylin.metadata.url names, for the daemon:
+ * HBase through the Thrift2 gateways, or a local folder. Creates what is
+ * missing, as JL_STORE_READ_WRITE describes. JL_ERROR_UNAVAILABLE when no
+ * gateway responds. JL_ERROR_NOT_FOUND when the parent of the local folder
+ * is missing, and JL_ERROR_INVALID when the local path is not a folder. */
 JlStore *jl_store_open (const JlConfig *config, GError **error);
 
-JlStore *jl_hbase_store_open (const JlConfig *config, GError **error);
-JlStore *jl_local_store_open (const JlConfig *config, GError **error);
+/* Opens the same store as jl_store_open(), for readers such as
+ * `jobleader status`, in JL_STORE_READ_ONLY mode. */
+JlStore *jl_store_open_read_only (const JlConfig *config, GError **error);
+
+JlStore *jl_hbase_store_open (const JlConfig *config, JlStoreMode mode,
+                              GError **error);
+JlStore *jl_local_store_open (const JlConfig *config, JlStoreMode mode,
+                              GError **error);
 
 void jl_store_free (JlStore *store);
 

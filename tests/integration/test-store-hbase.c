@@ -4,16 +4,22 @@
  * it the program exits 77, which meson reports as skipped. Each test uses
  * its own table, jl_test_<pid>_<n>, and the tables are dropped at the end.
  * JOBLEADER_SLOW_TESTS=1 adds a test that idles past the server's 60 s
- * connection timeout. */
+ * connection timeout. JOBLEADER_ZOOKEEPER=host:port adds the tests of
+ * `jobleader status`, which need a ZooKeeper server, for example the one
+ * that deploy/hbase.sh runs inside HBase (DIR/zookeeper-port). */
 #include <CUnit/Basic.h>
+#include <ftw.h>
 #include <gio/gio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zookeeper/zookeeper.h>
 
 #include "jobleader/error.h"
+#include "jobleader/status.h"
 #include "jobleader/store.h"
 #include "thrift-client.h"
 
@@ -29,6 +35,7 @@ static GArray *gateways;          /* of JlHostPort, from the environment */
 static JlThriftClient *admin;     /* raw access for checks and clean-up */
 static GPtrArray *created_tables; /* names to drop at the end */
 static guint table_counter;
+static const char *zookeeper_connect; /* JOBLEADER_ZOOKEEPER, or NULL */
 
 #define ASSERT_NO_ERROR(error)                                           \
   do {                                                                   \
@@ -328,12 +335,17 @@ config_new (const char *table, const GArray *servers, guint timeout_ms)
   return config;
 }
 
-/* Frees what config_new() sets; jl_config_free() expects a loaded file. */
+/* Frees what config_new() and the status tests set; jl_config_free()
+ * expects a loaded file. */
 static void
 config_free (JlConfig *config)
 {
   g_free (config->metadata.identifier);
+  g_free (config->metadata.path);
   g_array_unref (config->thrift_servers);
+  g_free (config->zk_connect);
+  g_free (config->zk_base_path);
+  g_free (config->cluster_name);
   g_free (config);
 }
 
@@ -548,14 +560,11 @@ raw_get_cell (const char *table, const char *qualifier)
   return value;
 }
 
-static gboolean
-request_drop_table (HbTHBaseServiceIf *service, gpointer user_data,
-                    GError **error)
+/* Returns the Thrift name of @table, "table" or "ns:table". */
+static HbTTableName *
+raw_table_name_new (const char *table)
 {
-  const char *table = user_data;
-  g_autoptr (HbTTableName) name = g_object_new (HB_TYPE_T_TABLE_NAME, NULL);
-  g_autoptr (HbTIOError) exception = NULL;
-  g_autoptr (GError) call_error = NULL;
+  HbTTableName *name = g_object_new (HB_TYPE_T_TABLE_NAME, NULL);
   const char *colon = strchr (table, ':');
 
   if (colon != NULL)
@@ -568,6 +577,52 @@ request_drop_table (HbTHBaseServiceIf *service, gpointer user_data,
     {
       name->qualifier = jl_thrift_bytes_from_string (table);
     }
+
+  return name;
+}
+
+typedef struct
+{
+  const char *table;
+  gboolean exists;
+} RawTableExists;
+
+static gboolean
+request_raw_table_exists (HbTHBaseServiceIf *service, gpointer user_data,
+                          GError **error)
+{
+  RawTableExists *request = user_data;
+  g_autoptr (HbTTableName) name = raw_table_name_new (request->table);
+  g_autoptr (HbTIOError) exception = NULL;
+  g_autoptr (GError) call_error = NULL;
+
+  gboolean succeeded = hb_t_h_base_service_client_table_exists (
+    service, &request->exists, name, &exception, &call_error);
+
+  return jl_thrift_check_call (succeeded, call_error, exception, error);
+}
+
+static gboolean
+raw_table_exists (const char *table)
+{
+  RawTableExists request = { table, FALSE };
+  g_autoptr (GError) error = NULL;
+
+  jl_thrift_client_run (admin, "check for a table", request_raw_table_exists,
+                        &request, &error);
+  ASSERT_NO_ERROR (error);
+
+  return request.exists;
+}
+
+static gboolean
+request_drop_table (HbTHBaseServiceIf *service, gpointer user_data,
+                    GError **error)
+{
+  const char *table = user_data;
+  g_autoptr (HbTTableName) name = raw_table_name_new (table);
+  g_autoptr (HbTIOError) exception = NULL;
+  g_autoptr (GError) call_error = NULL;
 
   gboolean succeeded = hb_t_h_base_service_client_disable_table (
     service, name, &exception, &call_error);
@@ -1042,6 +1097,372 @@ test_reconnect_after_idle (void)
   ASSERT_NO_ERROR (error);
 }
 
+/* Returns a new table name that no test creates on purpose. */
+static char *
+absent_table_name (void)
+{
+  return g_strdup_printf ("jl_test_%d_%u", (int) getpid (), ++table_counter);
+}
+
+/* Checks that @table does not exist, and drops it at the end if it does. */
+static void
+assert_table_absent (const char *table)
+{
+  gboolean exists = raw_table_exists (table);
+
+  if (exists)
+    g_ptr_array_add (created_tables, g_strdup (table));
+  CU_ASSERT_FALSE (exists);
+}
+
+/* Checks that @store reads "no lease stored". */
+static void
+assert_reads_no_lease (JlStore *store)
+{
+  g_autoptr (JlLease) lease = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 stored_epoch = -1;
+
+  CU_ASSERT_TRUE (jl_store_read (store, &lease, &stored_epoch, &error));
+  ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NULL (lease);
+  CU_ASSERT_EQUAL (stored_epoch, 0);
+}
+
+static void
+test_read_only_creates_no_table (void)
+{
+  g_autofree char *table = absent_table_name ();
+  g_autoptr (TestConfig) config = config_new (table, NULL, TEST_TIMEOUT_MS);
+  g_autoptr (JlLease) lease = lease_new ("node-a:7070", 10);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (JlStore) store = jl_store_open_read_only (config, &error);
+  ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+
+  assert_reads_no_lease (store);
+  assert_table_absent (table);
+
+  CU_ASSERT_FALSE (jl_store_acquire (store, lease, &error));
+  ASSERT_ERROR (error, JL_ERROR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL (strstr (error->message, "read-only"));
+}
+
+static void
+test_read_only_missing_namespace (void)
+{
+  g_autofree char *table = g_strdup_printf ("jl_missing_ns_%d:lease",
+                                            (int) getpid ());
+  g_autoptr (TestConfig) config = config_new (table, NULL, TEST_TIMEOUT_MS);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (JlStore) store = jl_store_open_read_only (config, &error);
+  ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+
+  assert_reads_no_lease (store);
+}
+
+/* A read-only store opened before the daemon created the table. */
+static void
+test_read_only_sees_table_created_later (void)
+{
+  g_autofree char *table = absent_table_name ();
+  g_autoptr (TestConfig) config = config_new (table, NULL, TEST_TIMEOUT_MS);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (JlStore) reader = jl_store_open_read_only (config, &error);
+  ASSERT_NO_ERROR (error);
+  assert_reads_no_lease (reader);
+
+  g_ptr_array_add (created_tables, g_strdup (table));
+  g_autoptr (JlStore) writer = store_open (table);
+  acquire_or_fail (writer, "node-a:7070", 10);
+
+  g_autoptr (JlLease) stored = read_existing (reader);
+  CU_ASSERT_STRING_EQUAL (stored->holder, "node-a:7070");
+  CU_ASSERT_EQUAL (stored->epoch, 10);
+}
+
+/* `jobleader status` tests: a real ZooKeeper with a candidate node that
+ * the test creates, and the status read through the library. */
+
+#define STATUS_CLUSTER "c"
+#define STATUS_SESSION_TIMEOUT_MS 10000
+
+typedef struct
+{
+  zhandle_t *zh;
+  char *base_path;   /* kylin.env.zookeeper-base-path of the test */
+  GPtrArray *paths;  /* persistent nodes created, parents first */
+  char *node_path;   /* the candidate node */
+  gint64 epoch;      /* its czxid */
+} Election;
+
+static void
+ignore_zookeeper_event (zhandle_t *zh, int type, int state, const char *path,
+                        void *context)
+{
+  (void) zh;
+  (void) type;
+  (void) state;
+  (void) path;
+  (void) context;
+}
+
+static zhandle_t *
+zookeeper_open (void)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_MS * 1000;
+
+  zoo_set_debug_level (ZOO_LOG_LEVEL_ERROR);
+  zhandle_t *zh = zookeeper_init (zookeeper_connect, ignore_zookeeper_event,
+                                  STATUS_SESSION_TIMEOUT_MS, NULL, NULL, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (zh);
+
+  while (zoo_state (zh) != ZOO_CONNECTED_STATE
+         && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+
+  CU_ASSERT_EQUAL_FATAL (zoo_state (zh), ZOO_CONNECTED_STATE);
+
+  return zh;
+}
+
+/* Creates the election path <base>/c/job_engine/leader under a new base
+ * path, and in it one candidate node whose data is @holder. */
+static void
+election_start (Election *election, const char *holder)
+{
+  static const char *const levels[] = {
+    "", "/" STATUS_CLUSTER, "/job_engine", "/leader",
+  };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autoptr (GString) path = g_string_new (NULL);
+  char created[1024];
+  struct Stat stat;
+
+  memset (election, 0, sizeof *election);
+  election->zh = zookeeper_open ();
+  election->base_path = g_strdup_printf ("/jl_test_%d_%u", (int) getpid (),
+                                         ++table_counter);
+  election->paths = g_ptr_array_new_with_free_func (g_free);
+
+  g_string_assign (path, election->base_path);
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    {
+      g_string_append (path, levels[i]);
+      int rc = zoo_create (election->zh, path->str, NULL, -1,
+                           &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL, 0);
+      CU_ASSERT_EQUAL_FATAL (rc, ZOK);
+      g_ptr_array_add (election->paths, g_strdup (path->str));
+    }
+
+  g_string_append_printf (path, "/_c_%s-lock-", uuid);
+  int rc = zoo_create (election->zh, path->str, holder, (int) strlen (holder),
+                       &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL,
+                       created, sizeof created);
+  CU_ASSERT_EQUAL_FATAL (rc, ZOK);
+  election->node_path = g_strdup (created);
+
+  rc = zoo_exists (election->zh, election->node_path, 0, &stat);
+  CU_ASSERT_EQUAL_FATAL (rc, ZOK);
+  election->epoch = stat.czxid;
+}
+
+/* Deletes every node that election_start() created. */
+static void
+election_stop (Election *election)
+{
+  zoo_delete (election->zh, election->node_path, -1);
+  for (guint i = election->paths->len; i > 0; i--)
+    zoo_delete (election->zh, election->paths->pdata[i - 1], -1);
+
+  zookeeper_close (election->zh);
+  g_ptr_array_unref (election->paths);
+  g_free (election->base_path);
+  g_free (election->node_path);
+}
+
+/* Returns a configuration whose election is @election and whose metastore
+ * is @table in HBase, or the local folder @path when @table is NULL. */
+static JlConfig *
+status_config_new (const Election *election, const char *table,
+                   const char *path)
+{
+  JlConfig *config = config_new (table != NULL ? table : "kylin_metadata",
+                                 NULL, TEST_TIMEOUT_MS);
+
+  if (table == NULL)
+    {
+      config->metadata.kind = JL_METASTORE_LOCAL;
+      config->metadata.path = g_strdup (path);
+    }
+
+  config->zk_connect = g_strdup (zookeeper_connect);
+  config->zk_base_path = g_strdup (election->base_path);
+  config->cluster_name = g_strdup (STATUS_CLUSTER);
+  config->zk_session_timeout_ms = STATUS_SESSION_TIMEOUT_MS;
+
+  return config;
+}
+
+static int
+remove_entry (const char *path, const struct stat *info, int type,
+              struct FTW *walk)
+{
+  (void) info;
+  (void) type;
+  (void) walk;
+
+  return remove (path);
+}
+
+static void
+remove_tree (const char *path)
+{
+  nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+write_local_epoch (const char *root, gint64 epoch)
+{
+  g_autofree char *path = g_build_filename (root, JL_LEASE_RESOURCE ".epoch",
+                                            NULL);
+  g_autoptr (GError) error = NULL;
+  guint8 encoded[8];
+
+  jl_epoch_encode (epoch, encoded);
+  g_file_set_contents (path, (const char *) encoded, sizeof encoded, &error);
+  ASSERT_NO_ERROR (error);
+}
+
+static void
+remove_local_epoch (const char *root)
+{
+  g_autofree char *path = g_build_filename (root, JL_LEASE_RESOURCE ".epoch",
+                                            NULL);
+
+  CU_ASSERT_EQUAL (unlink (path), 0);
+}
+
+static JlStatus *
+collect_status (const JlConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  JlStatus *status = jl_status_collect (config, &error);
+
+  ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (status);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (status->leader);
+
+  return status;
+}
+
+static void
+assert_lease_error (const JlStatus *status, const char *expected)
+{
+  if (g_strcmp0 (status->lease_error, expected) != 0)
+    fprintf (stderr, "\n  lease_error: %s\n  expected:    %s\n",
+             status->lease_error, expected);
+  CU_ASSERT_STRING_EQUAL (status->lease_error != NULL ? status->lease_error
+                                                      : "(null)",
+                          expected);
+}
+
+/* The local store returns the lease content even when the stored epoch
+ * differs from the content's epoch. */
+static void
+test_status_reports_epoch_mismatch (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-status-XXXXXX", &error);
+  Election election;
+
+  ASSERT_NO_ERROR (error);
+  election_start (&election, "node-a:7070");
+
+  g_autoptr (TestConfig) config = status_config_new (&election, NULL, root);
+  g_autoptr (JlStore) store = jl_store_open (config, &error);
+  ASSERT_NO_ERROR (error);
+  acquire_or_fail (store, "node-a:7070", election.epoch);
+
+  g_autoptr (JlStatus) agreeing = collect_status (config);
+  CU_ASSERT_PTR_NULL (agreeing->lease_error);
+  CU_ASSERT_TRUE (agreeing->consistent);
+
+  gint64 higher = election.epoch + 1000;
+  write_local_epoch (root, higher);
+  g_autoptr (JlStatus) differing = collect_status (config);
+  g_autofree char *differing_message = g_strdup_printf (
+    "stored epoch %" G_GINT64_FORMAT " differs from the lease content's "
+    "epoch %" G_GINT64_FORMAT, higher, election.epoch);
+
+  CU_ASSERT_PTR_NOT_NULL (differing->lease);
+  CU_ASSERT_EQUAL (differing->stored_epoch, higher);
+  assert_lease_error (differing, differing_message);
+  CU_ASSERT_FALSE (differing->consistent);
+
+  remove_local_epoch (root);
+  g_autoptr (JlStatus) unfenced = collect_status (config);
+  g_autofree char *unfenced_message = g_strdup_printf (
+    "no epoch is stored beside the lease content's epoch %" G_GINT64_FORMAT,
+    election.epoch);
+
+  CU_ASSERT_PTR_NOT_NULL (unfenced->lease);
+  CU_ASSERT_EQUAL (unfenced->stored_epoch, 0);
+  assert_lease_error (unfenced, unfenced_message);
+  CU_ASSERT_FALSE (unfenced->consistent);
+
+  election_stop (&election);
+  remove_tree (root);
+}
+
+static void
+test_status_creates_no_table (void)
+{
+  g_autofree char *table = absent_table_name ();
+  Election election;
+
+  election_start (&election, "node-a:7070");
+
+  g_autoptr (TestConfig) config = status_config_new (&election, table, NULL);
+  g_autoptr (JlStatus) status = collect_status (config);
+
+  CU_ASSERT_PTR_NULL (status->lease);
+  CU_ASSERT_PTR_NULL (status->lease_error);
+  CU_ASSERT_FALSE (status->consistent);
+  assert_table_absent (table);
+
+  election_stop (&election);
+}
+
+static void
+test_status_creates_no_folder (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-status-XXXXXX", &error);
+  g_autofree char *first_missing = g_build_filename (root, "missing", NULL);
+  g_autofree char *metadata = g_build_filename (first_missing, "dir", "x",
+                                                NULL);
+  Election election;
+
+  ASSERT_NO_ERROR (error);
+  election_start (&election, "node-a:7070");
+
+  g_autoptr (TestConfig) config = status_config_new (&election, NULL,
+                                                     metadata);
+  g_autoptr (JlStatus) status = collect_status (config);
+
+  CU_ASSERT_PTR_NULL (status->lease);
+  CU_ASSERT_PTR_NULL (status->lease_error);
+  CU_ASSERT_FALSE (g_file_test (first_missing, G_FILE_TEST_EXISTS));
+
+  election_stop (&election);
+  remove_tree (root);
+}
+
 static void
 drop_created_tables (void)
 {
@@ -1081,6 +1502,17 @@ static const CU_TestInfo store_tests[] = {
   { "acquire absent reply lost", test_acquire_absent_reply_lost },
   { "acquire newer reply lost", test_acquire_newer_reply_lost },
   { "update reply lost", test_update_reply_lost },
+  { "read-only creates no table", test_read_only_creates_no_table },
+  { "read-only missing namespace", test_read_only_missing_namespace },
+  { "read-only sees table created later",
+    test_read_only_sees_table_created_later },
+  CU_TEST_INFO_NULL,
+};
+
+static const CU_TestInfo status_tests[] = {
+  { "status reports epoch mismatch", test_status_reports_epoch_mismatch },
+  { "status creates no table", test_status_creates_no_table },
+  { "status creates no folder", test_status_creates_no_folder },
   CU_TEST_INFO_NULL,
 };
 
@@ -1129,6 +1561,16 @@ main (void)
     return EXIT_FAILURE;
 
   add_suite ("hbase store", store_tests);
+
+  zookeeper_connect = g_getenv ("JOBLEADER_ZOOKEEPER");
+  if (zookeeper_connect != NULL && *zookeeper_connect != '\0')
+    add_suite ("status", status_tests);
+  else
+    fprintf (stderr, "JOBLEADER_ZOOKEEPER is not set, skipping the status "
+             "tests. Set it to a ZooKeeper server as host:port, for "
+             "example 127.0.0.1:$(cat DIR/zookeeper-port) of "
+             "deploy/hbase.sh.\n");
+
   if (g_strcmp0 (g_getenv ("JOBLEADER_SLOW_TESTS"), "1") == 0)
     add_suite ("hbase store, slow", slow_tests);
 

@@ -63,7 +63,8 @@ fixture_init (Fixture *fixture)
   fixture->config.metadata.identifier = "kylin_metadata";
   fixture->config.metadata.path = fixture->root;
 
-  fixture->store = jl_local_store_open (&fixture->config, &error);
+  fixture->store = jl_local_store_open (&fixture->config, JL_STORE_READ_WRITE,
+                                        &error);
   g_assert_no_error (error);
 }
 
@@ -289,7 +290,8 @@ fork_child (Fixture *fixture, ChildBody body, ChildArgs *args)
     return pid;
 
   int code = CHILD_UNEXPECTED_ERROR;
-  JlStore *store = jl_local_store_open (&fixture->config, NULL);
+  JlStore *store = jl_local_store_open (&fixture->config, JL_STORE_READ_WRITE,
+                                         NULL);
 
   if (store != NULL)
     {
@@ -300,27 +302,235 @@ fork_child (Fixture *fixture, ChildBody body, ChildArgs *args)
   _exit (code);
 }
 
+/* Opens a local store on @path in @mode, and returns it or NULL with
+ * *error set. */
+static JlStore *
+open_path (const char *path, JlStoreMode mode, GError **error)
+{
+  JlConfig config = { 0 };
+
+  config.metadata.kind = JL_METASTORE_LOCAL;
+  config.metadata.identifier = "kylin_metadata";
+  config.metadata.path = (char *) path;
+
+  return jl_local_store_open (&config, mode, error);
+}
+
+static void
+free_store (JlStore *store)
+{
+  if (store != NULL)
+    store->klass->free (store);
+}
+
+static void
+remove_tree (const char *path)
+{
+  nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 test_local_open_creates_folders (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *root = g_dir_make_tmp ("jl-local-open-XXXXXX", &error);
-  g_autofree char *nested = g_build_filename (root, "a", "b", NULL);
-  g_autofree char *folder = g_build_filename (nested, "job_engine", NULL);
-  JlConfig config = { 0 };
+  g_autofree char *metadata = g_build_filename (root, "meta", NULL);
+  g_autofree char *metadata_slash = g_strconcat (metadata, "/", NULL);
+  g_autofree char *folder = g_build_filename (metadata, "job_engine", NULL);
 
-  config.metadata.kind = JL_METASTORE_LOCAL;
-  config.metadata.path = nested;
-
-  JlStore *store = jl_local_store_open (&config, &error);
+  /* The trailing '/' must not make "meta" its own parent. */
+  JlStore *store = open_path (metadata_slash, JL_STORE_READ_WRITE, &error);
 
   CU_ASSERT_PTR_NOT_NULL (store);
   CU_ASSERT_PTR_NULL (error);
   CU_ASSERT_TRUE (g_file_test (folder, G_FILE_TEST_IS_DIR));
 
-  if (store != NULL)
-    store->klass->free (store);
-  nftw (root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free_store (store);
+  remove_tree (root);
+}
+
+static void
+test_local_open_missing_parent_rejected (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-local-open-XXXXXX", &error);
+  g_autofree char *parent = g_build_filename (root, "missing", "dir", NULL);
+  g_autofree char *metadata = g_build_filename (parent, "x", NULL);
+  g_autofree char *first_missing = g_build_filename (root, "missing", NULL);
+
+  JlStore *store = open_path (metadata, JL_STORE_READ_WRITE, &error);
+
+  CU_ASSERT_PTR_NULL (store);
+  assert_error (error, JL_ERROR_NOT_FOUND, "kylin.metadata.url");
+  assert_error (error, JL_ERROR_NOT_FOUND, parent);
+  CU_ASSERT_FALSE (g_file_test (first_missing, G_FILE_TEST_EXISTS));
+
+  free_store (store);
+  remove_tree (root);
+}
+
+/* Checks that opening @path in @mode fails with a message that names
+ * kylin.metadata.url and the file @not_folder. */
+static void
+assert_open_not_folder (const char *path, JlStoreMode mode,
+                        const char *not_folder)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *quoted = g_strdup_printf ("'%s'", not_folder);
+
+  JlStore *store = open_path (path, mode, &error);
+
+  CU_ASSERT_PTR_NULL (store);
+  assert_error (error, JL_ERROR_INVALID, "kylin.metadata.url");
+  assert_error (error, JL_ERROR_INVALID, quoted);
+  assert_error (error, JL_ERROR_INVALID, "is not a folder");
+
+  free_store (store);
+}
+
+static void
+test_local_open_file_path_rejected (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-local-open-XXXXXX", &error);
+  g_autofree char *file = g_build_filename (root, "file", NULL);
+  g_autofree char *below_file = g_build_filename (file, "meta", NULL);
+  g_autofree char *metadata = g_build_filename (root, "meta", NULL);
+  g_autofree char *job_engine = g_build_filename (metadata, "job_engine",
+                                                  NULL);
+
+  write_bytes (file, "", 0);
+  CU_ASSERT_EQUAL (mkdir (metadata, 0755), 0);
+  write_bytes (job_engine, "", 0);
+
+  for (JlStoreMode mode = JL_STORE_READ_WRITE; mode <= JL_STORE_READ_ONLY;
+       mode++)
+    {
+      assert_open_not_folder (file, mode, file);
+      assert_open_not_folder (below_file, mode, file);
+      assert_open_not_folder (metadata, mode, job_engine);
+    }
+
+  remove_tree (root);
+}
+
+/* Checks that @store reads "no lease stored". */
+static void
+assert_reads_no_lease (JlStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  JlLease sentinel = { 0 };
+  JlLease *lease = &sentinel;
+  gint64 stored_epoch = -1;
+
+  CU_ASSERT_TRUE (store->klass->read (store, &lease, &stored_epoch, &error));
+  CU_ASSERT_PTR_NULL (error);
+  CU_ASSERT_PTR_NULL (lease);
+  CU_ASSERT_EQUAL (stored_epoch, 0);
+}
+
+static void
+test_local_read_only_missing_folder (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-local-open-XXXXXX", &error);
+  g_autofree char *first_missing = g_build_filename (root, "missing", NULL);
+  g_autofree char *below_missing = g_build_filename (first_missing, "dir",
+                                                     "x", NULL);
+  g_autofree char *job_engine = g_build_filename (root, "job_engine", NULL);
+  const char *paths[] = { below_missing, root };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      JlStore *store = open_path (paths[i], JL_STORE_READ_ONLY, &error);
+
+      CU_ASSERT_PTR_NULL (error);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+      assert_reads_no_lease (store);
+      free_store (store);
+    }
+
+  CU_ASSERT_FALSE (g_file_test (first_missing, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (job_engine, G_FILE_TEST_EXISTS));
+
+  remove_tree (root);
+}
+
+static void
+test_local_read_only_creates_no_lock_file (void)
+{
+  Fixture fixture;
+  g_autoptr (GError) error = NULL;
+
+  /* The read-write fixture store creates job_engine but no lock file. */
+  fixture_init (&fixture);
+  CU_ASSERT_TRUE (g_file_test (fixture.folder, G_FILE_TEST_IS_DIR));
+
+  JlStore *store = open_path (fixture.root, JL_STORE_READ_ONLY, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+
+  assert_reads_no_lease (store);
+  CU_ASSERT_FALSE (g_file_test (fixture.lock_path, G_FILE_TEST_EXISTS));
+
+  free_store (store);
+  fixture_clear (&fixture);
+}
+
+static void
+test_local_read_only_reads_lease (void)
+{
+  Fixture fixture;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JlLease) lease = NULL;
+  gint64 stored_epoch = 0;
+
+  fixture_init (&fixture);
+
+  JlStore *store = open_path (fixture.root, JL_STORE_READ_ONLY, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+
+  store_initial_lease (&fixture, 5, "node1:7070");
+
+  CU_ASSERT_TRUE (store->klass->read (store, &lease, &stored_epoch, &error));
+  CU_ASSERT_PTR_NULL (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (lease);
+  CU_ASSERT_EQUAL (lease->epoch, 5);
+  CU_ASSERT_EQUAL (stored_epoch, 5);
+
+  free_store (store);
+  fixture_clear (&fixture);
+}
+
+static void
+test_local_read_only_rejects_writes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("jl-local-open-XXXXXX", &error);
+  g_autofree char *folder = g_build_filename (root, "job_engine", NULL);
+  g_autoptr (JlLease) lease = make_lease (5, "node1:7070");
+  g_autoptr (GError) acquire_error = NULL;
+  g_autoptr (GError) absent_error = NULL;
+
+  CU_ASSERT_EQUAL (mkdir (folder, 0755), 0);
+
+  JlStore *store = open_path (root, JL_STORE_READ_ONLY, &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (store);
+
+  CU_ASSERT_FALSE (jl_store_acquire (store, lease, &acquire_error));
+  assert_error (acquire_error, JL_ERROR_INVALID, "read-only");
+
+  CU_ASSERT_FALSE (write_if_absent (store, lease, &absent_error));
+  assert_error (absent_error, JL_ERROR_INVALID, "read-only");
+
+  assert_reads_no_lease (store);
+
+  /* Not even the lock file was created. */
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (dir);
+  CU_ASSERT_PTR_NULL (g_dir_read_name (dir));
+
+  free_store (store);
+  remove_tree (root);
 }
 
 static void
@@ -332,7 +542,7 @@ test_local_open_relative_path (void)
   config.metadata.kind = JL_METASTORE_LOCAL;
   config.metadata.path = "relative/meta";
 
-  JlStore *store = jl_local_store_open (&config, &error);
+  JlStore *store = jl_local_store_open (&config, JL_STORE_READ_WRITE, &error);
 
   CU_ASSERT_PTR_NULL (store);
   assert_error (error, JL_ERROR_INVALID, "relative/meta");
@@ -347,7 +557,7 @@ test_local_open_hbase_url (void)
   config.metadata.kind = JL_METASTORE_HBASE;
   config.metadata.identifier = "kylin_metadata";
 
-  JlStore *store = jl_local_store_open (&config, &error);
+  JlStore *store = jl_local_store_open (&config, JL_STORE_READ_WRITE, &error);
 
   CU_ASSERT_PTR_NULL (store);
   assert_error (error, JL_ERROR_INVALID, "kylin.metadata.url");
@@ -763,6 +973,121 @@ test_local_interrupted_write (void)
   fixture_clear (&fixture);
 }
 
+/* Checks that @message contains @fragment, and prints it otherwise. */
+static void
+assert_message_has (const char *message, const char *fragment)
+{
+  gboolean found = message != NULL && strstr (message, fragment) != NULL;
+
+  if (!found)
+    fprintf (stderr, "\n  '%s' is not in: %s\n", fragment, message);
+  CU_ASSERT_TRUE (found);
+}
+
+static void
+assert_message_lacks (const char *message, const char *fragment)
+{
+  gboolean found = message != NULL && strstr (message, fragment) != NULL;
+
+  if (found)
+    fprintf (stderr, "\n  '%s' is in: %s\n", fragment, message);
+  CU_ASSERT_FALSE (found);
+}
+
+/* Reads the store and checks the stored epoch and the epoch of the lease
+ * content. */
+static void
+assert_epochs (Fixture *fixture, gint64 stored_epoch, gint64 content_epoch)
+{
+  g_autoptr (JlLease) lease = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 epoch = -1;
+
+  CU_ASSERT_TRUE_FATAL (fixture->store->klass->read (fixture->store, &lease,
+                                                      &epoch, &error));
+  CU_ASSERT_PTR_NOT_NULL_FATAL (lease);
+  CU_ASSERT_EQUAL (epoch, stored_epoch);
+  CU_ASSERT_EQUAL (lease->epoch, content_epoch);
+}
+
+/* A renewal after the epoch file was removed, while the lease content
+ * still carries the leader's own epoch. */
+static void
+test_local_update_rejection_without_epoch (void)
+{
+  Fixture fixture;
+  g_autoptr (JlLease) lease = make_lease (1649, "localhost:7071");
+  g_autoptr (GError) error = NULL;
+
+  fixture_init (&fixture);
+  CU_ASSERT_TRUE_FATAL (jl_store_acquire (fixture.store, lease, &error));
+  CU_ASSERT_EQUAL_FATAL (unlink (fixture.epoch_path), 0);
+
+  lease->renewed_at_ms += 5000;
+  CU_ASSERT_FALSE (jl_store_update (fixture.store, lease, &error));
+  CU_ASSERT_TRUE (g_error_matches (error, JL_ERROR, JL_ERROR_REJECTED));
+
+  const char *message = error != NULL ? error->message : NULL;
+  assert_message_has (message, "Lease with epoch 1649 was rejected");
+  assert_message_has (message, "contains no epoch");
+  assert_message_has (message, "lease content has epoch 1649");
+  assert_message_has (message, "'localhost:7071'");
+  assert_message_lacks (message, "contains epoch 1649");
+
+  fixture_clear (&fixture);
+}
+
+/* A stored epoch above the content's epoch, as an operator or a wiped
+ * ZooKeeper can leave it. */
+static void
+test_local_update_rejection_names_stored_epoch (void)
+{
+  Fixture fixture;
+  g_autoptr (JlLease) lease = make_lease (1651, "localhost:7071");
+  g_autoptr (GError) error = NULL;
+
+  fixture_init (&fixture);
+  store_initial_lease (&fixture, 1651, "localhost:7071");
+  write_epoch_file (&fixture, 268435456);
+
+  CU_ASSERT_FALSE (jl_store_update (fixture.store, lease, &error));
+  CU_ASSERT_TRUE (g_error_matches (error, JL_ERROR, JL_ERROR_REJECTED));
+
+  const char *message = error != NULL ? error->message : NULL;
+  assert_message_has (message, "Lease with epoch 1651 was rejected");
+  assert_message_has (message, "contains epoch 268435456");
+  assert_message_has (message, "lease content has epoch 1651");
+  assert_message_has (message, "'localhost:7071'");
+
+  fixture_clear (&fixture);
+}
+
+static void
+test_local_acquire_rejection_names_stored_epoch (void)
+{
+  Fixture fixture;
+  g_autoptr (JlLease) lease = make_lease (1652, "localhost:7072");
+  g_autoptr (GError) error = NULL;
+
+  fixture_init (&fixture);
+  store_initial_lease (&fixture, 1651, "localhost:7071");
+  write_epoch_file (&fixture, 268435456);
+
+  CU_ASSERT_FALSE (jl_store_acquire (fixture.store, lease, &error));
+  CU_ASSERT_TRUE (g_error_matches (error, JL_ERROR, JL_ERROR_REJECTED));
+
+  const char *message = error != NULL ? error->message : NULL;
+  assert_message_has (message, "Lease with epoch 1652 was rejected");
+  assert_message_has (message, "contains epoch 268435456");
+  assert_message_has (message, "lease content has epoch 1651");
+  assert_message_has (message, "'localhost:7071'");
+  assert_message_lacks (message, "lower");
+  assert_message_lacks (message, "try again");
+  assert_epochs (&fixture, 268435456, 1651);
+
+  fixture_clear (&fixture);
+}
+
 /* Runs in a child whose file size limit is smaller than a lease file, and
  * returns CHILD_OK when the write fails as JL_ERROR_UNAVAILABLE. */
 static int
@@ -1118,6 +1443,14 @@ test_local_race_same_compare (void)
 
 static CU_TestInfo local_store_tests[] = {
   { "local open creates folders", test_local_open_creates_folders },
+  { "local open missing parent rejected",
+    test_local_open_missing_parent_rejected },
+  { "local open file path rejected", test_local_open_file_path_rejected },
+  { "local read-only missing folder", test_local_read_only_missing_folder },
+  { "local read-only creates no lock file",
+    test_local_read_only_creates_no_lock_file },
+  { "local read-only reads lease", test_local_read_only_reads_lease },
+  { "local read-only rejects writes", test_local_read_only_rejects_writes },
   { "local open relative path", test_local_open_relative_path },
   { "local open HBase URL", test_local_open_hbase_url },
   { "local read empty", test_local_read_empty },
@@ -1139,6 +1472,12 @@ static CU_TestInfo local_store_tests[] = {
   { "local zero epoch file", test_local_zero_epoch_file },
   { "local removed epoch file", test_local_removed_epoch_file },
   { "local interrupted write", test_local_interrupted_write },
+  { "local update rejection without epoch",
+    test_local_update_rejection_without_epoch },
+  { "local update rejection names stored epoch",
+    test_local_update_rejection_names_stored_epoch },
+  { "local acquire rejection names stored epoch",
+    test_local_acquire_rejection_names_stored_epoch },
   { "local failed write keeps lease", test_local_failed_write_keeps_lease },
   { "local folder unavailable", test_local_folder_unavailable },
   { "local lock timeout", test_local_lock_timeout },
