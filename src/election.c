@@ -429,17 +429,18 @@ election_become_leader (JlElection *self, gint64 sent_us)
     election_set_state (self, JL_ELECTION_SUSPENDED, "session-unconfirmed");
 }
 
-/* Decides our place from a fresh listing: adopt or create our node, clear
- * our stale nodes, then lead or watch the predecessor. */
-static void
-election_handle_children (JlElection *self, ZkEvent *event)
+/* Returns the candidates of a listing in leader-first order, leaving out
+ * the nodes of our earlier candidacies, which it deletes. */
+static GPtrArray *
+election_live_candidates (JlElection *self, char **children)
 {
-  gsize count = event->children ? g_strv_length (event->children) : 0;
+  gsize count = children ? g_strv_length (children) : 0;
   g_autoptr (GPtrArray) sorted =
-    jl_candidates_sort ((const char *const *) event->children, count);
-  gssize own = -1;
-  gssize previous = -1;
+    jl_candidates_sort ((const char *const *) children, count);
+  GPtrArray *live = g_ptr_array_new ();
 
+  g_ptr_array_set_free_func (sorted, NULL);
+  g_ptr_array_set_free_func (live, (GDestroyNotify) jl_candidate_free);
   for (guint i = 0; i < sorted->len; i++)
     {
       JlCandidate *candidate = g_ptr_array_index (sorted, i);
@@ -447,51 +448,59 @@ election_handle_children (JlElection *self, ZkEvent *event)
       if (candidate_is_stale (self, candidate))
         {
           election_delete_stale (self, candidate->name);
+          jl_candidate_free (candidate);
           continue;
         }
-      if (self->uuid != NULL && g_strcmp0 (candidate->uuid, self->uuid) == 0)
-        {
-          own = i;
-          break;
-        }
-      previous = i;
+      g_ptr_array_add (live, candidate);
     }
 
-  g_free (self->leader_node);
-  self->leader_node = NULL;
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      JlCandidate *candidate = g_ptr_array_index (sorted, i);
-      if (!candidate_is_stale (self, candidate))
-        {
-          self->leader_node = g_strdup (candidate->name);
-          break;
-        }
-    }
+  return live;
+}
 
+static void
+election_handle_missing_node (JlElection *self)
+{
   /* A create still in flight lists again when it completes, and a delayed
    * rejoin creates the node when its delay ends. */
-  if (own < 0 && (self->creating || self->rejoin_source_id != 0))
+  if (self->creating || self->rejoin_source_id != 0)
     return;
+
+  if (self->node != NULL)
+    {
+      g_warning ("event=node-lost node='%s': the candidate node vanished; "
+                 "joining again", self->node);
+      election_set_state (self, JL_ELECTION_JOINING, "node-lost");
+      election_forget_node (self);
+    }
+
+  election_create_node (self);
+}
+
+/* Decides our place from a fresh listing: adopt or create our node, then
+ * lead or watch the predecessor. */
+static void
+election_handle_children (JlElection *self, ZkEvent *event)
+{
+  g_autoptr (GPtrArray) live =
+    election_live_candidates (self, event->children);
+  gssize own = self->uuid ? jl_candidates_find_uuid (live, self->uuid) : -1;
+
+  g_free (self->leader_node);
+  self->leader_node = live->len > 0
+    ? g_strdup (((JlCandidate *) g_ptr_array_index (live, 0))->name)
+    : NULL;
 
   if (own < 0)
     {
-      if (self->node != NULL)
-        {
-          g_warning ("event=node-lost node='%s': the candidate node vanished; "
-                     "joining again", self->node);
-          election_set_state (self, JL_ELECTION_JOINING, "node-lost");
-          election_forget_node (self);
-        }
-      election_create_node (self);
+      election_handle_missing_node (self);
       return;
     }
 
-  JlCandidate *mine = g_ptr_array_index (sorted, own);
   if (self->node == NULL || self->epoch == 0)
     {
       /* The create succeeded but its reply was lost: adopt the node and
        * read its czxid before going on. */
+      JlCandidate *mine = g_ptr_array_index (live, own);
       g_free (self->node);
       self->node = g_strdup (mine->name);
       self->creating = FALSE;
@@ -499,13 +508,13 @@ election_handle_children (JlElection *self, ZkEvent *event)
       return;
     }
 
-  if (previous < 0)
+  if (own == 0)
     {
       election_become_leader (self, event->sent_us);
       return;
     }
 
-  JlCandidate *predecessor = g_ptr_array_index (sorted, previous);
+  JlCandidate *predecessor = g_ptr_array_index (live, own - 1);
   election_watch_predecessor (self, predecessor->name);
 }
 
