@@ -109,6 +109,32 @@ warn_about_config (const JlConfig *config)
                config->source);
 }
 
+/* Opens the metastore. An invalid setting is an error. When the gateways
+ * cannot be reached or time out, for example while HBase starts, this
+ * returns NULL without error, and the first lease write tries again with
+ * backoff. */
+static JlStore *
+open_store (const JlConfig *config, GError **error)
+{
+  g_autoptr (GError) open_error = NULL;
+  JlStore *store = jl_store_open (config, &open_error);
+
+  if (store != NULL)
+    return store;
+
+  if (g_error_matches (open_error, JL_ERROR, JL_ERROR_UNAVAILABLE)
+      || g_error_matches (open_error, JL_ERROR, JL_ERROR_FAILED))
+    {
+      g_warning ("event=store-error error='%s': joining the election anyway; "
+                 "the lease is written once the metastore answers",
+                 open_error->message);
+      return NULL;
+    }
+
+  g_propagate_error (error, g_steal_pointer (&open_error));
+  return NULL;
+}
+
 static int
 run_daemon (JlConfig *config)
 {
@@ -116,8 +142,8 @@ run_daemon (JlConfig *config)
   g_autoptr (JlEventLog) event_log = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
-  JlStore *store = jl_store_open (config, &error);
-  if (store == NULL)
+  JlStore *store = open_store (config, &error);
+  if (error != NULL)
     {
       g_printerr ("jobleaderd: %s\n", error->message);
       return 2;

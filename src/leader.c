@@ -31,7 +31,8 @@ typedef enum {
 
 typedef struct {
   StoreRequestKind kind;
-  JlStore *store;
+  JlStore **store;       /* the leader's store, opened here when NULL */
+  const JlConfig *config;
   JlLease *lease;
   guint term;
 } StoreRequest;
@@ -218,10 +219,17 @@ store_request_run (GTask *task, gpointer source, gpointer task_data,
   (void) source;
   (void) cancellable;
 
-  if (request->kind == STORE_ACQUIRE)
-    ok = jl_store_acquire (request->store, request->lease, &error);
+  /* Only one request runs at a time, so this thread alone touches the
+   * store while it runs. */
+  if (*request->store == NULL)
+    *request->store = jl_store_open (request->config, &error);
+
+  if (*request->store == NULL)
+    ok = FALSE;
+  else if (request->kind == STORE_ACQUIRE)
+    ok = jl_store_acquire (*request->store, request->lease, &error);
   else
-    ok = jl_store_update (request->store, request->lease, &error);
+    ok = jl_store_update (*request->store, request->lease, &error);
 
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -258,7 +266,8 @@ leader_submit (JlLeader *self, StoreRequestKind kind, JlLease *lease)
   g_autoptr (GTask) task = g_task_new (NULL, NULL, on_store_done, self);
 
   request->kind = kind;
-  request->store = self->store;
+  request->store = &self->store;
+  request->config = self->config;
   request->lease = lease;
   request->term = self->term;
 
@@ -530,6 +539,9 @@ leader_release_lease (JlLeader *self, gint64 epoch)
   lease->epoch = epoch;
   lease->released_at_ms = lease->renewed_at_ms;
   lease->stale_at_ms = lease->renewed_at_ms;
+
+  if (self->store == NULL)
+    return;
 
   if (!jl_store_update (self->store, lease, &error))
     {

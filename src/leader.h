@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct _JlLeader JlLeader;
 
-/* Takes ownership of @store and @event_log (which may be NULL). */
+/* Takes ownership of @store and @event_log. Either may be NULL: without a
+ * store, the first lease write opens one and retries on failure. */
 JlLeader *jl_leader_new (const JlConfig *config, JlStore *store,
                          JlEventLog *event_log);
 

@@ -635,3 +635,20 @@ def test_leader_resumes_after_slow_store_write(outage_cluster,
     assert len(events_named(leader, "elected")) == 2
     assert after["leader"]["holder"] == leader.host_address
     assert after["lease"]["epoch"] == after["leader"]["epoch"]
+
+
+def test_daemon_starts_while_gateway_down(outage_cluster, hbase_deployment):
+    hbase_deployment.kill_thrift()
+    try:
+        node = outage_cluster.add()
+        wait_for(lambda: "event=store-error" in node.log(), 15,
+                 message="the store error at start")
+        time.sleep(1)
+        assert node.alive()
+    finally:
+        hbase_deployment.start_thrift()
+
+    document = wait_for_leader(outage_cluster)
+
+    assert document["leader"]["holder"] == node.host_address
+    assert document["lease"]["holder"] == node.host_address
