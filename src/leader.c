@@ -46,6 +46,8 @@ struct _JlLeader {
   JlRole role;
   guint term;              /* increments whenever leadership begins or ends */
   gint64 acquired_at_ms;
+  gint64 acquired_epoch;   /* the epoch acquired_at_ms belongs to */
+  const char *elected_reason; /* reason of the next elected event */
   gboolean request_pending;
   gboolean shutting_down;
   gboolean ignore_deadline; /* test knob: leave fencing to the store alone */
@@ -149,13 +151,23 @@ leader_step_down (JlLeader *self, const char *reason)
                         self->config->host_address, reason);
 }
 
+/* Starts writing the lease after the election reported LEADING for
+ * @reason. A leader whose session was confirmed again resumes under the
+ * same epoch and keeps its acquired time. */
 static void
-leader_begin_acquiring (JlLeader *self)
+leader_begin_acquiring (JlLeader *self, const char *reason)
 {
+  gint64 epoch = jl_election_epoch (self->election);
+  gboolean resumed = g_strcmp0 (reason, "session-confirmed") == 0
+                     && epoch == self->acquired_epoch;
+
   self->role = ROLE_ACQUIRING;
   self->term++;
   self->retry_attempt = 0;
-  self->acquired_at_ms = g_get_real_time () / 1000;
+  self->elected_reason = resumed ? "session-confirmed" : "lease-acquired";
+  if (!resumed)
+    self->acquired_at_ms = g_get_real_time () / 1000;
+  self->acquired_epoch = epoch;
   leader_write_lease (self, STORE_ACQUIRE);
 }
 
@@ -173,7 +185,7 @@ on_election_change (JlElection *election, JlElectionState state,
     {
     case JL_ELECTION_LEADING:
       if (self->role == ROLE_CANDIDATE)
-        leader_begin_acquiring (self);
+        leader_begin_acquiring (self, reason);
       break;
 
     case JL_ELECTION_STANDBY:
@@ -346,9 +358,7 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
 
   self->role = ROLE_ACTING;
   if (!was_acting)
-    leader_report (self, JL_EVENT_ELECTED, request->kind == STORE_ACQUIRE
-                                             ? "lease-acquired"
-                                             : "lease-renewed");
+    leader_report (self, JL_EVENT_ELECTED, self->elected_reason);
   else
     g_debug ("event=%s epoch=%" G_GINT64_FORMAT, JL_EVENT_RENEWED,
              request->lease->epoch);

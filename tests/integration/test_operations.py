@@ -180,3 +180,22 @@ def test_sighup_reopens_event_log(local_cluster):
     events = [e["event"] for e in node.events()]
     assert events == ["stepped-down", "stopped"]
     assert leader_of(node.config_path) is None
+
+
+def test_resumed_leader_reports_session_confirmed(local_cluster):
+    # A pause past the leading deadline (at most 4.1 s after the pause
+    # starts) but shorter than the session (at least 4.8 s after it).
+    node = local_cluster.add(own_process_group=True, session_timeout_ms=6000,
+                             safety_margin_ms=1900)
+    wait_for_leader(local_cluster)
+
+    node.signal(signal.SIGSTOP)
+    time.sleep(4.45)
+    node.signal(signal.SIGCONT)
+    wait_for(lambda: len(elected_events(node)) == 2, 15,
+             message="the leader to resume")
+
+    first, resumed = elected_events(node)
+    assert resumed["reason"] == "session-confirmed"
+    assert resumed["epoch"] == first["epoch"]
+    assert stepped_down_events(node)[0]["reason"] == "session-unconfirmed"
