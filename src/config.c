@@ -1456,6 +1456,22 @@ jl_config_load (const char *path, GError **error)
   return g_steal_pointer (&config);
 }
 
+JlConfig *
+jl_config_load_or_default (const char *path, GError **error)
+{
+  g_autofree char *default_path = NULL;
+
+  if (path == NULL)
+    {
+      default_path = jl_config_default_path (error);
+      if (default_path == NULL)
+        return NULL;
+      path = default_path;
+    }
+
+  return jl_config_load (path, error);
+}
+
 void
 jl_config_free (JlConfig *config)
 {

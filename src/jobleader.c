@@ -134,13 +134,8 @@ static int
 run_status (const CliOptions *options)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *default_path = NULL;
-  const char *path = options->config_path;
-
-  if (path == NULL)
-    path = default_path = jl_config_default_path (&error);
-
-  g_autoptr (JlConfig) config = path ? jl_config_load (path, &error) : NULL;
+  g_autoptr (JlConfig) config =
+    jl_config_load_or_default (options->config_path, &error);
   if (config == NULL)
     {
       g_printerr ("jobleader: %s\n", error->message);

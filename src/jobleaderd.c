@@ -56,22 +56,6 @@ parse_options (int *argc, char ***argv, DaemonOptions *options,
   return TRUE;
 }
 
-static JlConfig *
-load_config (const char *path, GError **error)
-{
-  g_autofree char *default_path = NULL;
-
-  if (path == NULL)
-    {
-      default_path = jl_config_default_path (error);
-      if (default_path == NULL)
-        return NULL;
-      path = default_path;
-    }
-
-  return jl_config_load (path, error);
-}
-
 static gboolean
 on_stop_signal (gpointer data)
 {
@@ -205,7 +189,8 @@ main (int argc, char **argv)
 
   jl_log_init ("jobleaderd", options.verbose);
 
-  g_autoptr (JlConfig) config = load_config (options.config_path, &error);
+  g_autoptr (JlConfig) config =
+    jl_config_load_or_default (options.config_path, &error);
   g_free (options.config_path);
   if (config == NULL)
     {

@@ -320,19 +320,24 @@ leader_schedule_store (JlLeader *self, guint delay_ms)
   self->store_timer_id = g_timeout_add (delay_ms, on_store_timer, self);
 }
 
-/* Capped exponential backoff with jitter: a random delay in the upper
- * half of min(max, base * 2^attempt). */
+/* Returns a capped exponential backoff with jitter for the given attempt,
+ * counted from 0: a random delay in the upper half of
+ * min(retry.max-backoff-ms, 250 ms * 2^attempt). */
 static guint
-leader_backoff_ms (JlLeader *self)
+leader_backoff_for (const JlLeader *self, guint attempt)
 {
-  guint shift = MIN (self->retry_attempt, 16u);
+  guint shift = MIN (attempt, 16u);
   guint64 ceiling = MIN ((guint64) RETRY_BASE_MS << shift,
                          (guint64) self->config->retry_max_ms);
 
-  self->retry_attempt++;
-
   return (guint) g_random_int_range ((gint32) (ceiling / 2),
                                      (gint32) ceiling + 1);
+}
+
+static guint
+leader_backoff_ms (JlLeader *self)
+{
+  return leader_backoff_for (self, self->retry_attempt++);
 }
 
 static void
@@ -372,16 +377,9 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
 static guint
 leader_fenced_delay_ms (JlLeader *self)
 {
-  guint shift = MIN (self->fenced_attempt, 16u);
-  guint64 ceiling = MIN ((guint64) RETRY_BASE_MS << shift,
-                         (guint64) self->config->retry_max_ms);
+  guint attempt = self->fenced_attempt++;
 
-  self->fenced_attempt++;
-  if (self->fenced_attempt == 1)
-    return 0;
-
-  return (guint) g_random_int_range ((gint32) (ceiling / 2),
-                                     (gint32) ceiling + 1);
+  return attempt == 0 ? 0 : leader_backoff_for (self, attempt);
 }
 
 /* A rejected renewal means the stored epoch is no longer ours. When the

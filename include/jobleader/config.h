@@ -77,6 +77,10 @@ char *jl_config_default_path (GError **error);
 JlConfig *jl_config_load (const char *path, GError **error);
 void jl_config_free (JlConfig *config);
 
+/* Loads @path, or the default file (see jl_config_default_path()) when
+ * @path is NULL. */
+JlConfig *jl_config_load_or_default (const char *path, GError **error);
+
 /* Returns the ZooKeeper path that candidates' nodes live under:
  * <base-path>/<cluster-name>/job_engine/leader. */
 char *jl_config_election_path (const JlConfig *config);
