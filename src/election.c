@@ -344,8 +344,8 @@ election_create_node (JlElection *self)
   zk_request_check (rc, event);
 }
 
-/* Creates the election path one component at a time; ZNODEEXISTS is the
- * normal answer for all but a new cluster. */
+/* Creates the election path one component at a time. ZNODEEXISTS is the
+ * normal result for all but a new cluster. */
 static void
 election_create_parents (JlElection *self)
 {
@@ -777,7 +777,7 @@ static gint64 zk_log_last_us;
 static guint zk_log_suppressed;
 
 /* Passes the ZooKeeper client's own messages to the log, at most one per
- * ten seconds: while no server answers, the client reports every
+ * ten seconds: while no server replies, the client reports every
  * reconnect attempt several times a second. Runs on the client's threads. */
 static void
 on_zookeeper_log (const char *message)

@@ -383,7 +383,7 @@ leader_fenced_delay_ms (JlLeader *self)
 }
 
 /* A rejected renewal means the stored epoch is no longer ours. When the
- * row was removed or holds a lower epoch, an acquire still succeeds, and
+ * row was removed or contains a lower epoch, an acquire still succeeds, and
  * it is epoch-checked like every write. Otherwise another node leads or
  * has led after us. */
 static void
