@@ -1,8 +1,8 @@
-/* Names and order of election nodes, following the rule that Kylin 3's
- * Curator LeaderSelector uses so that mixed clusters agree on one leader:
- * nodes are named "_c_<uuid>-lock-<10-digit sequence>", and the sort key is
- * the text after the last "lock-" (the whole name when it has none),
- * compared as a string. */
+/* Names and order of election nodes. They follow the rule of Kylin 3's
+ * Curator LeaderSelector, so that mixed clusters agree on one leader. Nodes
+ * are named "_c_<uuid>-lock-<10-digit sequence>". The sort key is the text
+ * after the last "lock-", or the whole name when it has none, compared as
+ * a string. */
 #pragma once
 
 #include <glib.h>
