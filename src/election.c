@@ -936,7 +936,7 @@ jl_election_stop (JlElection *self)
       || self->state == JL_ELECTION_SUSPENDED)
     self->state = JL_ELECTION_JOINING;
 
-  /* Closing the session deletes our ephemeral node on the server; since
+  /* Closing the session deletes our ephemeral node on the server. Since
    * ZooKeeper 3.8 the client waits for the server to confirm. */
   zookeeper_close (self->zh);
   self->zh = NULL;
@@ -962,10 +962,11 @@ jl_election_free (JlElection *self)
   if (self == NULL)
     return;
 
+  /* A never-started election has no handle, so stop does not clear its
+   * timers. */
   jl_election_stop (self);
   self->closed = TRUE;
-  g_clear_handle_id (&self->confirm_source_id, g_source_remove);
-  g_clear_handle_id (&self->rejoin_source_id, g_source_remove);
+  election_stop_timers (self);
   if (self->deadline_source != NULL)
     {
       g_source_destroy (self->deadline_source);

@@ -99,8 +99,11 @@ leader_record (JlLeader *self, const char *event, const char *reason,
     g_warning ("event=event-log-failed error='%s'", error->message);
 }
 
+/* Reports a transition to the log, the event log and the hook. @mono_us is
+ * when it took effect, 0 for now. */
 static void
-leader_report (JlLeader *self, const char *event, const char *reason)
+leader_report (JlLeader *self, const char *event, const char *reason,
+               gint64 mono_us)
 {
   g_message ("event=%s epoch=%" G_GINT64_FORMAT " node='%s' reason='%s'",
              event, jl_election_epoch (self->election),
@@ -108,7 +111,7 @@ leader_report (JlLeader *self, const char *event, const char *reason)
                ? jl_election_node (self->election) : "",
              reason ? reason : "");
 
-  leader_record (self, event, reason, 0);
+  leader_record (self, event, reason, mono_us);
   jl_hook_runner_queue (self->hooks, event,
                         jl_election_epoch (self->election),
                         self->config->host_address, reason);
@@ -140,15 +143,9 @@ leader_step_down (JlLeader *self, const char *reason)
 
   gint64 now_us = g_get_monotonic_time ();
   gint64 deadline_us = jl_election_leading_deadline (self->election);
-  gint64 acted_until_us = MIN (now_us, deadline_us);
 
-  g_message ("event=%s epoch=%" G_GINT64_FORMAT " reason='%s'",
-             JL_EVENT_STEPPED_DOWN, jl_election_epoch (self->election),
-             reason);
-  leader_record (self, JL_EVENT_STEPPED_DOWN, reason, acted_until_us);
-  jl_hook_runner_queue (self->hooks, JL_EVENT_STEPPED_DOWN,
-                        jl_election_epoch (self->election),
-                        self->config->host_address, reason);
+  leader_report (self, JL_EVENT_STEPPED_DOWN, reason,
+                 MIN (now_us, deadline_us));
 }
 
 /* Starts writing the lease after the election reported LEADING for
@@ -363,7 +360,7 @@ leader_handle_written (JlLeader *self, StoreRequest *request)
 
   self->role = ROLE_ACTING;
   if (!was_acting)
-    leader_report (self, JL_EVENT_ELECTED, self->elected_reason);
+    leader_report (self, JL_EVENT_ELECTED, self->elected_reason, 0);
   else
     g_debug ("event=%s epoch=%" G_GINT64_FORMAT, JL_EVENT_RENEWED,
              request->lease->epoch);
