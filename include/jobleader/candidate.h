@@ -21,8 +21,8 @@ typedef struct {
 /* Returns the prefix to pass to a sequential create: "_c_<uuid>-lock-". */
 char *jl_candidate_prefix (const char *uuid);
 
-/* Parses one child name. Never fails: a foreign name gets well_formed =
- * FALSE and sorts by its whole name, as Curator does. */
+/* Parses one child name and always returns a candidate. A foreign name
+ * gets well_formed = FALSE and still sorts by the rule above. */
 JlCandidate *jl_candidate_new (const char *name);
 void jl_candidate_free (JlCandidate *candidate);
 

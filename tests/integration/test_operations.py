@@ -136,6 +136,9 @@ def test_fenced_nodes_rejoin_with_backoff(local_cluster, tmp_path):
     wait_for_leader(local_cluster)
     local_cluster.add()
     first.stop()
+    # Write only after the successor's acquire, which renames a new epoch
+    # file into place; renewals leave the epoch file alone.
+    wait_for_leader(local_cluster, exclude=first.host_address)
     epoch_file.write_bytes(struct.pack(">q", 1 << 40))
 
     local_cluster.add()

@@ -931,7 +931,7 @@ test_local_removed_epoch_file (void)
   store_initial_lease (&fixture, 5, "node1:7070");
   write_bytes (fixture.epoch_path, "bad", 3);
 
-  /* The recovery step that the CORRUPT message tells an operator to take. */
+  /* The recovery step that the CORRUPT message asks an operator to take. */
   CU_ASSERT_EQUAL (unlink (fixture.epoch_path), 0);
 
   CU_ASSERT_TRUE (write_if_absent (fixture.store, lease, &error));
